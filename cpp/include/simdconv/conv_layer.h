@@ -1,0 +1,63 @@
+// A Conv2d layer ready to run: the algorithm is chosen and the weights are
+// packed once, at construction (as MLAS and oneDNN do); forward() only runs.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+#include "simdconv/conv_params.h"
+#include "simdconv/gemm_kernel.h"
+#include "simdconv/isa.h"
+#include "simdconv/pack.h"
+
+namespace simdconv {
+
+enum class Algorithm : int {
+  Gemm = 0,       // implicit im2col + blocked GEMM (the general path)
+  Depthwise = 1,  // direct kernel, one input channel per group
+};
+const char* algorithm_name(Algorithm a);
+
+// Polled between work items; a set flag makes forward() throw Cancelled.
+struct CancelFlag {
+  const volatile int32_t* flag = nullptr;
+  bool is_set() const { return flag != nullptr && *flag != 0; }
+};
+struct Cancelled : std::exception {
+  const char* what() const noexcept override { return "operation was aborted"; }
+};
+
+class ConvLayer {
+ public:
+  // weight [Cout, Cin/groups, kH, kW] and bias [Cout] (or null) are copied.
+  // Throws std::invalid_argument for an invalid layer.
+  ConvLayer(const LayerParams& p, const float* weight, const float* bias,
+            Isa isa = active_isa());
+
+  const LayerParams& params() const { return p_; }
+  Algorithm algorithm() const { return algo_; }
+  Isa isa() const { return isa_; }
+
+  // input [N, Cin, H, W] -> output [N, Cout, Hout, Wout]. Const and thread-safe.
+  // Throws std::invalid_argument for a call the layer cannot run,
+  // std::length_error when a size is beyond what the library handles.
+  void forward(const CallShape& s, const float* input, float* output,
+               CancelFlag cancel = {}) const;
+
+ private:
+  void forward_gemm(const CallShape& s, OutputSize o, const float* input, float* output,
+                    CancelFlag cancel) const;
+  void forward_depthwise(const CallShape& s, OutputSize o, const float* input, float* output,
+                         CancelFlag cancel) const;
+
+  LayerParams p_;
+  Isa isa_;
+  Algorithm algo_;
+  std::vector<float> weight_, bias_;  // PyTorch layout, kept for the direct paths
+  const GemmKernel* gemm_ = nullptr;
+  PackedWeights packed_;
+};
+
+// Picks the algorithm for a layer (exposed for tests and `info`).
+Algorithm choose_algorithm(const LayerParams& p);
+
+}  // namespace simdconv

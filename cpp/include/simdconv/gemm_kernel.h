@@ -1,0 +1,49 @@
+// The GEMM microkernel contract shared by every ISA (BLIS style).
+//
+// A tile of C (mr <= MR rows = output channels, nr <= NR columns = output
+// pixels) is computed from a packed A micro-panel (kc x MR, k-major: the MR
+// weights of step k are contiguous) and a packed B micro-panel (kc x NR, k-major).
+//   accumulate == false:  C  = A*B        accumulate == true:  C += A*B
+//   bias != nullptr:      C += bias[0..mr)   (given on the last K block only)
+// Rows/columns past mr/nr are padding in the panels and are never stored.
+// Each C element is accumulated over k in increasing order by one FMA chain,
+// so results do not depend on where a tile sits or on the thread count.
+#pragma once
+#include <cstddef>
+#include "simdconv/isa.h"
+
+namespace simdconv {
+
+using GemmUkernelFn = void (*)(size_t kc, const float* a, const float* b, float* c,
+                               size_t ldc, size_t mr, size_t nr, bool accumulate,
+                               const float* bias);
+
+// Blocking sizes for one ISA live here, next to its microkernel (one table per ISA).
+struct GemmKernel {
+  Isa isa;
+  const char* name;  // e.g. "f32-gemm-6x16-avx2"
+  size_t mr, nr;     // register tile
+  size_t kc;         // K block: A and B micro-panels of this depth stay in L1/L2
+  size_t nc;         // pixels per packed B block (multiple of nr), sized for L2
+  GemmUkernelFn fn;
+};
+
+// The kernel for an ISA (nullptr if not compiled in).
+const GemmKernel* gemm_kernel_for(Isa isa);
+
+// All kernels compiled in that this CPU can run, scalar first (for tests).
+int runnable_gemm_kernels(const GemmKernel** out, int max);
+
+// Per-ISA entry points (defined in src/kernels/, each compiled with its own flags).
+extern const GemmKernel kGemmScalar;
+#if defined(SIMDCONV_HAVE_AVX2)
+extern const GemmKernel kGemmAvx2;
+#endif
+#if defined(SIMDCONV_HAVE_AVX512)
+extern const GemmKernel kGemmAvx512;
+#endif
+#if defined(SIMDCONV_HAVE_NEON)
+extern const GemmKernel kGemmNeon;
+#endif
+
+}  // namespace simdconv

@@ -1,0 +1,98 @@
+#include "simdconv/conv_params.h"
+
+#include <limits>
+#include <stdexcept>
+
+namespace simdconv {
+
+const char* pad_mode_name(PadMode m) {
+  switch (m) {
+    case PadMode::Zeros: return "zeros";
+    case PadMode::Reflect: return "reflect";
+    case PadMode::Replicate: return "replicate";
+    case PadMode::Circular: return "circular";
+  }
+  return "unknown";
+}
+
+namespace {
+// Sizes beyond this are refused: every index the library computes stays far
+// from int64 overflow, and no single tensor exceeds 2^31 elements.
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw std::invalid_argument(msg);
+}
+void require_size(int64_t v, const char* name, int64_t min) {
+  if (v < min || v > kMaxDim)
+    throw std::invalid_argument(std::string(name) + " must be an integer in [" +
+                                std::to_string(min) + ", 2^31], got " + std::to_string(v));
+}
+}  // namespace
+
+void LayerParams::validate() const {
+  require_size(in_channels, "in_channels", 1);
+  require_size(out_channels, "out_channels", 1);
+  require_size(kernel_h, "kernel_size[0]", 1);
+  require_size(kernel_w, "kernel_size[1]", 1);
+  require_size(stride_h, "stride[0]", 1);
+  require_size(stride_w, "stride[1]", 1);
+  require_size(dilation_h, "dilation[0]", 1);
+  require_size(dilation_w, "dilation[1]", 1);
+  require_size(pad_top, "padding (top)", 0);
+  require_size(pad_bottom, "padding (bottom)", 0);
+  require_size(pad_left, "padding (left)", 0);
+  require_size(pad_right, "padding (right)", 0);
+  require_size(groups, "groups", 1);
+  require(in_channels % groups == 0, "in_channels (" + std::to_string(in_channels) +
+                                         ") must be divisible by groups (" +
+                                         std::to_string(groups) + ")");
+  require(out_channels % groups == 0, "out_channels (" + std::to_string(out_channels) +
+                                          ") must be divisible by groups (" +
+                                          std::to_string(groups) + ")");
+  require(int(pad_mode) >= 0 && int(pad_mode) <= 3,
+          "padding_mode must be zeros, reflect, replicate or circular");
+  if (weight_elements() > kMaxDim)
+    throw std::length_error("weight would have " + std::to_string(weight_elements()) +
+                            " elements, more than 2^31");
+}
+
+OutputSize output_size(const LayerParams& p, const CallShape& s) {
+  p.validate();
+  require_size(s.batch, "batch size", 1);
+  require_size(s.height, "input height", 1);
+  require_size(s.width, "input width", 1);
+  auto check_mode_pad = [&](int64_t pad, int64_t size, const char* axis) {
+    if (p.pad_mode == PadMode::Reflect && pad >= size)
+      throw std::invalid_argument(std::string("reflect padding (") + std::to_string(pad) +
+                                  ") must be smaller than the input " + axis + " (" +
+                                  std::to_string(size) + ")");
+    if (p.pad_mode == PadMode::Circular && pad > size)
+      throw std::invalid_argument(std::string("circular padding (") + std::to_string(pad) +
+                                  ") must not exceed the input " + axis + " (" +
+                                  std::to_string(size) + ")");
+  };
+  check_mode_pad(p.pad_top, s.height, "height");
+  check_mode_pad(p.pad_bottom, s.height, "height");
+  check_mode_pad(p.pad_left, s.width, "width");
+  check_mode_pad(p.pad_right, s.width, "width");
+  const int64_t span_h = p.dilation_h * (p.kernel_h - 1) + 1;
+  const int64_t span_w = p.dilation_w * (p.kernel_w - 1) + 1;
+  const int64_t padded_h = s.height + p.pad_top + p.pad_bottom;
+  const int64_t padded_w = s.width + p.pad_left + p.pad_right;
+  if (padded_h < span_h || padded_w < span_w)
+    throw std::invalid_argument(
+        "padded input size (" + std::to_string(padded_h) + " x " + std::to_string(padded_w) +
+        ") is smaller than the dilated kernel (" + std::to_string(span_h) + " x " +
+        std::to_string(span_w) + "): output size would be below 1");
+  OutputSize o{(padded_h - span_h) / p.stride_h + 1, (padded_w - span_w) / p.stride_w + 1};
+  // Element counts: input, output must stay addressable.
+  const long double in_elems = (long double)s.batch * p.in_channels * s.height * s.width;
+  const long double out_elems = (long double)s.batch * p.out_channels * o.height * o.width;
+  if (in_elems > (long double)std::numeric_limits<int64_t>::max() / 4 ||
+      out_elems > (long double)std::numeric_limits<int64_t>::max() / 4)
+    throw std::length_error("tensor element count overflows");
+  return o;
+}
+
+}  // namespace simdconv

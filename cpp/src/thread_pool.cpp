@@ -1,0 +1,146 @@
+#include "simdconv/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace simdconv {
+namespace {
+
+thread_local bool tl_in_region = false;  // nested regions run inline
+
+int default_threads() {
+  if (const char* env = std::getenv("SIMDCONV_NUM_THREADS")) {
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return int(v);
+  }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : int(std::min(hw, 1024u));
+}
+
+class Pool {
+ public:
+  static Pool& get() {
+    // Leaked on purpose: worker threads must not be joined during static
+    // destruction at process exit (an addon may be unloaded before that).
+    static Pool* pool = new Pool();
+    return *pool;
+  }
+
+  int threads() const { return threads_.load(); }
+  void set_threads(int n) { threads_.store(n); }
+
+  void run(size_t count, const std::function<void(size_t)>& fn) {
+    const int want = threads_.load();
+    if (count == 0) return;
+    if (count == 1 || want <= 1 || tl_in_region) {
+      const bool outer = tl_in_region;
+      tl_in_region = true;
+      try { for (size_t i = 0; i < count; ++i) fn(i); } catch (...) { tl_in_region = outer; throw; }
+      tl_in_region = outer;
+      return;
+    }
+    std::lock_guard<std::mutex> region(region_mutex_);  // one region at a time
+    const int helpers = int(std::min<size_t>(size_t(want - 1), count - 1));
+    ensure_workers(helpers);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      count_ = count;
+      next_.store(0);
+      error_ = nullptr;
+      failed_.store(false);
+      active_helpers_ = helpers;
+      pending_ = helpers;
+      ++generation_;
+    }
+    cv_.notify_all();
+    tl_in_region = true;
+    work();
+    tl_in_region = false;
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [&] { return pending_ == 0; });
+    fn_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  Pool() : threads_(default_threads()) {}
+
+  void ensure_workers(int n) {
+    while (int(workers_.size()) < n) {
+      const int index = int(workers_.size());
+      workers_.emplace_back([this, index] { worker_loop(index); });
+      workers_.back().detach();
+    }
+  }
+
+  void work() {
+    for (;;) {
+      if (failed_.load(std::memory_order_relaxed)) return;
+      const size_t i = next_.fetch_add(1);
+      if (i >= count_) return;
+      try {
+        (*fn_)(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!error_) error_ = std::current_exception();
+        failed_.store(true);
+      }
+    }
+  }
+
+  void worker_loop(int index) {
+    tl_in_region = true;
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (index >= active_helpers_) continue;  // not needed for this region
+      }
+      work();
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  std::atomic<int> threads_;
+  std::mutex region_mutex_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::vector<std::thread> workers_;
+  const std::function<void(size_t)>* fn_ = nullptr;
+  size_t count_ = 0;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+  int active_helpers_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+}  // namespace
+
+int get_num_threads() { return Pool::get().threads(); }
+
+void set_num_threads(int n) {
+  if (n < 1 || n > 1024)
+    throw std::invalid_argument("number of threads must be an integer in [1, 1024], got " +
+                                std::to_string(n));
+  Pool::get().set_threads(n);
+}
+
+void parallel_for(size_t count, const std::function<void(size_t)>& fn) {
+  Pool::get().run(count, fn);
+}
+
+}  // namespace simdconv

@@ -1,0 +1,142 @@
+// The production convolution for every ISA this CPU runs, against the
+// reference, over random layers: every padding mode, asymmetric padding,
+// stride, dilation, groups (incl. depthwise and multipliers), bias on/off,
+// batch > 1, and sizes around the kernels' register tiles and K blocks.
+// Also: results are bitwise identical for any thread count, and a set cancel
+// flag stops a call.
+#include <cstring>
+#include <stdexcept>
+
+#include "check.h"
+#include "simdconv/conv_layer.h"
+#include "simdconv/reference_conv.h"
+#include "simdconv/thread_pool.h"
+
+using namespace simdconv;
+
+namespace {
+
+struct Setup {
+  LayerParams p;
+  CallShape s;
+};
+
+Setup random_setup(std::mt19937& rng) {
+  auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+  for (;;) {
+    Setup u;
+    LayerParams& p = u.p;
+    const int64_t kind = pick(0, 9);
+    p.groups = kind < 6 ? 1 : (kind < 8 ? pick(2, 4) : 0);
+    if (p.groups == 0) {  // depthwise, optionally with a multiplier
+      p.in_channels = pick(1, 20);
+      p.groups = p.in_channels;
+      p.out_channels = p.in_channels * pick(1, 3);
+    } else {
+      p.in_channels = p.groups * pick(1, 40);
+      p.out_channels = p.groups * pick(1, 40);
+    }
+    p.kernel_h = pick(1, 5); p.kernel_w = pick(1, 5);
+    p.stride_h = pick(1, 3); p.stride_w = pick(1, 3);
+    p.dilation_h = pick(1, 2); p.dilation_w = pick(1, 3);
+    p.pad_mode = PadMode(pick(0, 3));
+    p.pad_top = pick(0, 3); p.pad_bottom = pick(0, 3);
+    p.pad_left = pick(0, 3); p.pad_right = pick(0, 3);
+    u.s = {pick(1, 3), pick(1, 24), pick(1, 40)};
+    try {
+      output_size(p, u.s);
+      return u;
+    } catch (const std::invalid_argument&) {
+      // invalid combination (e.g. reflect pad >= size); draw again
+    }
+  }
+}
+
+void compare(const char* what, const Setup& u, Isa isa, std::mt19937& rng, int& compared) {
+  const LayerParams& p = u.p;
+  const OutputSize o = output_size(p, u.s);
+  const auto x = test::random_vector(size_t(u.s.batch * p.in_channels * u.s.height * u.s.width), rng);
+  const auto w = test::random_vector(size_t(p.weight_elements()), rng);
+  const auto b = test::random_vector(size_t(p.out_channels), rng);
+  const bool with_bias = rng() & 1;
+  const size_t out_n = size_t(u.s.batch * p.out_channels * o.height * o.width);
+  std::vector<float> want(out_n), got(out_n, std::nanf(""));
+  reference_conv2d(p, u.s, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
+  const ConvLayer layer(p, w.data(), with_bias ? b.data() : nullptr, isa);
+  layer.forward(u.s, x.data(), got.data());
+  // every |x|,|w| <= 1, so a K-term sum has magnitude <= K (+1 for the bias)
+  const double k = double(p.reduction());
+  for (size_t i = 0; i < out_n; ++i) {
+    if (!test::close(got[i], want[i], k + 1, k + 1)) {
+      CHECK(false, "%s isa=%s algo=%s: Cin=%lld Cout=%lld g=%lld k=%lldx%lld s=%lldx%lld d=%lldx%lld "
+            "pad=t%lld b%lld l%lld r%lld mode=%s N=%lld H=%lld W=%lld: elem %zu got %.9g want %.9g",
+            what, isa_name(isa), algorithm_name(layer.algorithm()), (long long)p.in_channels,
+            (long long)p.out_channels, (long long)p.groups, (long long)p.kernel_h, (long long)p.kernel_w,
+            (long long)p.stride_h, (long long)p.stride_w, (long long)p.dilation_h, (long long)p.dilation_w,
+            (long long)p.pad_top, (long long)p.pad_bottom, (long long)p.pad_left, (long long)p.pad_right,
+            pad_mode_name(p.pad_mode), (long long)u.s.batch, (long long)u.s.height, (long long)u.s.width,
+            i, got[i], want[i]);
+      return;
+    }
+  }
+  ++compared;
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(42);
+  const GemmKernel* kernels[8];
+  const int nk = runnable_gemm_kernels(kernels, 8);
+  int compared = 0;
+  for (int ki = 0; ki < nk; ++ki) {
+    const Isa isa = kernels[ki]->isa;
+    for (int t = 0; t < 300; ++t) compare("random", random_setup(rng), isa, rng, compared);
+    // Large reductions cross K blocks; many channels cross M panels and tasks.
+    Setup big;
+    big.p.in_channels = 70; big.p.out_channels = 37;
+    big.p.kernel_h = big.p.kernel_w = 3;
+    big.p.pad_top = big.p.pad_bottom = big.p.pad_left = big.p.pad_right = 1;
+    big.s = {2, 19, 23};
+    for (int m = 0; m < 4; ++m) {
+      big.p.pad_mode = PadMode(m);
+      compare("big", big, isa, rng, compared);
+    }
+  }
+  std::printf("compared %d layers against the reference over %d ISAs\n", compared, nk);
+
+  // Bitwise identical results for 1, 2 and 3 threads.
+  {
+    Setup u;
+    u.p.in_channels = 48; u.p.out_channels = 40;
+    u.p.kernel_h = u.p.kernel_w = 3;
+    u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+    u.p.pad_mode = PadMode::Reflect;
+    u.s = {2, 30, 30};
+    const OutputSize o = output_size(u.p, u.s);
+    const auto x = test::random_vector(size_t(2 * 48 * 30 * 30), rng);
+    const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
+    const ConvLayer layer(u.p, w.data(), nullptr);
+    std::vector<std::vector<float>> outs;
+    const int saved = get_num_threads();
+    for (int threads : {1, 2, 3}) {
+      set_num_threads(threads);
+      outs.emplace_back(size_t(2 * 40 * o.height * o.width));
+      layer.forward(u.s, x.data(), outs.back().data());
+    }
+    set_num_threads(saved);
+    CHECK(std::memcmp(outs[0].data(), outs[1].data(), outs[0].size() * 4) == 0, "1 vs 2 threads differ");
+    CHECK(std::memcmp(outs[0].data(), outs[2].data(), outs[0].size() * 4) == 0, "1 vs 3 threads differ");
+
+    // A set cancel flag stops the call with Cancelled.
+    int32_t flag = 1;
+    bool cancelled = false;
+    try {
+      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
+    } catch (const Cancelled&) {
+      cancelled = true;
+    }
+    CHECK(cancelled, "forward with a set cancel flag must throw Cancelled");
+  }
+  return test::finish("test_conv_layer");
+}
