@@ -1,0 +1,105 @@
+// Module entry: the Layer class and a few process-wide functions. Context
+// aware (no global JS state), so it loads in any number of worker_threads.
+#include <napi.h>
+
+#include "convert.h"
+#include "layer.h"
+#include "simdconv/gemm_kernel.h"
+#include "simdconv/isa.h"
+#include "simdconv/reference_conv.h"
+#include "simdconv/thread_pool.h"
+
+namespace binding {
+namespace {
+
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  simdconv::set_num_threads(int(integer(info[0], "numThreads", 1, 1024)));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), simdconv::get_num_threads());
+}
+
+Napi::Value ActiveIsa(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), simdconv::isa_name(simdconv::active_isa()));
+}
+
+// ISAs this CPU runs and this build has kernels for, lowest first.
+Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const simdconv::GemmKernel* kernels[8];
+  const int n = simdconv::runnable_gemm_kernels(kernels, 8);
+  Napi::Array out = Napi::Array::New(env, size_t(n));
+  for (int i = 0; i < n; ++i)
+    out.Set(uint32_t(i), Napi::String::New(env, simdconv::isa_name(kernels[i]->isa)));
+  return out;
+}
+
+// (params, n, h, w) -> [outH, outW]; throws for a call PyTorch would refuse.
+Napi::Value OutputSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const simdconv::LayerParams p = layer_params(info[0]);
+  simdconv::CallShape s;
+  s.batch = integer(info[1], "batch", 1, kMaxDim);
+  s.height = integer(info[2], "height", 1, kMaxDim);
+  s.width = integer(info[3], "width", 1, kMaxDim);
+  const auto o = guard(env, [&] { return simdconv::output_size(p, s); });
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, double(o.height)));
+  out.Set(1u, Napi::Number::New(env, double(o.width)));
+  return out;
+}
+
+// The oracle, for tests: (params, input, n, h, w, weight, bias | null, out).
+Napi::Value ReferenceConv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const simdconv::LayerParams p = layer_params(info[0]);
+  const FloatArray in = float_array(info[1], "input");
+  simdconv::CallShape s;
+  s.batch = integer(info[2], "batch", 1, kMaxDim);
+  s.height = integer(info[3], "height", 1, kMaxDim);
+  s.width = integer(info[4], "width", 1, kMaxDim);
+  const FloatArray w = float_array(info[5], "weight");
+  const float* b = nullptr;
+  if (!info[6].IsNull() && !info[6].IsUndefined()) {
+    const FloatArray ba = float_array(info[6], "bias");
+    require_length(env, ba, p.out_channels, "bias");
+    b = ba.data;
+  }
+  const FloatArray out = float_array(info[7], "out");
+  const auto o = guard(env, [&] { return simdconv::output_size(p, s); });
+  require_length(env, in, s.batch * p.in_channels * s.height * s.width, "input");
+  require_length(env, w, p.weight_elements(), "weight");
+  require_length(env, out, s.batch * p.out_channels * o.height * o.width, "out");
+  guard(env, [&] { simdconv::reference_conv2d(p, s, in.data, w.data, b, out.data); });
+  return info[7];
+}
+
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  return guard(info.Env(), [&] { return F(info); });
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Layer", Layer::Define(env));
+  exports.Set("setNumThreads", Napi::Function::New(env, Guarded<SetNumThreads>, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("activeIsa", Napi::Function::New(env, ActiveIsa, "activeIsa"));
+  exports.Set("supportedIsas", Napi::Function::New(env, SupportedIsas, "supportedIsas"));
+  exports.Set("outputSize", Napi::Function::New(env, Guarded<OutputSize>, "outputSize"));
+  exports.Set("referenceConv2d", Napi::Function::New(env, Guarded<ReferenceConv2d>, "referenceConv2d"));
+  return exports;
+}
+
+}  // namespace binding
+
+static Napi::Object InitSimdconv(Napi::Env env, Napi::Object exports) {
+  return binding::Init(env, exports);
+}
+
+NODE_API_MODULE(simdconv, InitSimdconv)

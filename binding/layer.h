@@ -1,0 +1,33 @@
+// `Layer`: a JS object owning one simdconv::ConvLayer (weights packed, algorithm
+// chosen). Replacing the weights builds a new ConvLayer and swaps a shared_ptr,
+// so a call already running keeps the one it started with: old or new weights,
+// never a mix.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+#include "simdconv/conv_layer.h"
+
+namespace binding {
+
+class Layer : public Napi::ObjectWrap<Layer> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit Layer(const Napi::CallbackInfo& info);  // (params, weight, bias | null)
+
+ private:
+  Napi::Value SetWeights(const Napi::CallbackInfo& info);    // (weight, bias | null)
+  Napi::Value Forward(const Napi::CallbackInfo& info);       // (input, n, h, w, out)
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);  // (input, n, h, w, out, cancel, cb)
+  Napi::Value Algorithm(const Napi::CallbackInfo& info);
+  Napi::Value Isa(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<const simdconv::ConvLayer> build(const Napi::Value& weight,
+                                                   const Napi::Value& bias) const;
+
+  simdconv::LayerParams params_;
+  std::shared_ptr<const simdconv::ConvLayer> layer_;
+};
+
+}  // namespace binding

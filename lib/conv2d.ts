@@ -1,0 +1,161 @@
+// torch.nn.Conv2d: validation and 'same' padding resolved once in the
+// constructor; the native layer (algorithm chosen, weights packed) is rebuilt
+// only when the weights change.
+import { Tensor } from './tensor';
+import { Pair, checkOptions, describeValue } from './args';
+import { Geometry, Padding, PaddingMode, makeGeometry, nativeParams } from './geometry';
+import { asTensor, sameShape } from './tensors';
+import { conv2dRepr } from './repr';
+import { uniformInit } from './init';
+import { runSync, runAsync } from './run';
+import { native, NativeLayer } from './native';
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Padding;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+  paddingMode?: PaddingMode;
+}
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'] as const;
+
+export interface ForwardOptions { out?: Tensor }
+export interface ForwardAsyncOptions { out?: Tensor; signal?: AbortSignal }
+
+export class Conv2d {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number] | 'valid' | 'same';
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly paddingMode: PaddingMode;
+
+  #g: Geometry;
+  #weight: Tensor;
+  #bias: Tensor | null;
+  #native: NativeLayer;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options?: Conv2dOptions) {
+    const o = checkOptions<Conv2dOptions>(options, CONV2D_OPTIONS, 'Conv2d');
+    if (o.bias !== undefined && typeof o.bias !== 'boolean')
+      throw new TypeError(`Conv2d: bias must be a boolean, got ${describeValue(o.bias)}`);
+    const g = makeGeometry('Conv2d', inChannels, outChannels, kernelSize, o);
+    this.#g = g;
+    this.inChannels = g.inChannels;
+    this.outChannels = g.outChannels;
+    this.kernelSize = [...g.kernel];
+    this.stride = [...g.stride];
+    this.padding = typeof g.padding === 'string' ? g.padding : [...g.padding];
+    this.dilation = [...g.dilation];
+    this.groups = g.groups;
+    this.paddingMode = g.paddingMode;
+    const fanIn = (g.inChannels / g.groups) * g.kernel[0] * g.kernel[1];
+    this.#weight = new Tensor(uniformInit(g.outChannels * fanIn, fanIn), this.weightShape());
+    this.#bias = o.bias === false ? null : new Tensor(uniformInit(g.outChannels, fanIn), [g.outChannels]);
+    this.#native = new native.Layer(nativeParams(g), this.#weight.data, this.#bias?.data ?? null);
+  }
+
+  /** [outChannels, inChannels / groups, kH, kW] */
+  private weightShape(): number[] {
+    const g = this.#g;
+    return [g.outChannels, g.inChannels / g.groups, g.kernel[0], g.kernel[1]];
+  }
+
+  /**
+   * The weights. They are packed for the kernels when set: after editing
+   * `weight.data` in place, assign it again (`conv.weight = conv.weight`).
+   */
+  get weight(): Tensor {
+    return this.#weight;
+  }
+  set weight(t: Tensor) {
+    this.setParameters(this.checkWeight(t, 'Conv2d.weight'), this.#bias);
+  }
+
+  get bias(): Tensor | null {
+    return this.#bias;
+  }
+  set bias(t: Tensor | null) {
+    this.setParameters(this.#weight, this.checkBias(t, 'Conv2d.bias'));
+  }
+
+  /** PyTorch's load_state_dict for this layer: `${prefix}weight` and, with bias, `${prefix}bias`. */
+  loadStateDict(state: Record<string, Tensor | null | undefined>, options?: { prefix?: string }): void {
+    const o = checkOptions<{ prefix: string }>(options, ['prefix'], 'Conv2d.loadStateDict');
+    const prefix = o.prefix ?? '';
+    if (typeof prefix !== 'string')
+      throw new TypeError(`Conv2d.loadStateDict: prefix must be a string, got ${describeValue(prefix)}`);
+    if (state === null || typeof state !== 'object')
+      throw new TypeError(`Conv2d.loadStateDict: state must be an object of Tensors, got ${describeValue(state)}`);
+    const wKey = `${prefix}weight`, bKey = `${prefix}bias`;
+    const w = state[wKey];
+    if (w === undefined || w === null) {
+      const near = Object.keys(state).filter((k) => k.endsWith('weight')).slice(0, 5);
+      throw new Error(`Conv2d.loadStateDict: missing key '${wKey}'` +
+        (near.length ? `; keys ending in 'weight': ${near.join(', ')}` : ''));
+    }
+    const weight = this.checkWeight(w, `Conv2d.loadStateDict: '${wKey}'`);
+    const b = state[bKey];
+    let bias: Tensor | null;
+    if (this.#bias === null) {
+      if (b !== undefined && b !== null)
+        throw new Error(`Conv2d.loadStateDict: unexpected key '${bKey}': this layer was built with bias: false`);
+      bias = null;
+    } else {
+      if (b === undefined || b === null)
+        throw new Error(`Conv2d.loadStateDict: missing key '${bKey}' (this layer has a bias)`);
+      bias = this.checkBias(b, `Conv2d.loadStateDict: '${bKey}'`);
+    }
+    this.setParameters(weight, bias);
+  }
+
+  forward(input: Tensor, options?: ForwardOptions): Tensor {
+    const o = checkOptions<ForwardOptions>(options, ['out'], 'Conv2d.forward');
+    return runSync(this.#native, this.#g, input, o.out, 'Conv2d.forward');
+  }
+
+  forwardAsync(input: Tensor, options?: ForwardAsyncOptions): Promise<Tensor> {
+    try {
+      const o = checkOptions<ForwardAsyncOptions>(options, ['out', 'signal'], 'Conv2d.forwardAsync');
+      return runAsync(this.#native, this.#g, input, o.out, o.signal, 'Conv2d.forwardAsync');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  toString(): string {
+    return conv2dRepr(this.#g, this.#bias !== null);
+  }
+
+  /** Which native algorithm and ISA this layer runs (for diagnostics). */
+  get backend(): { algorithm: string; isa: string } {
+    return { algorithm: this.#native.algorithm, isa: this.#native.isa };
+  }
+
+  private checkWeight(t: unknown, name: string): Tensor {
+    const w = asTensor(t, name);
+    const want = this.weightShape();
+    if (!sameShape(w.shape, want))
+      throw new RangeError(`${name}: expected weight of shape [${want.join(', ')}], got [${w.shape.join(', ')}]`);
+    return w;
+  }
+
+  private checkBias(t: unknown, name: string): Tensor | null {
+    if (t === null) return null; // as in PyTorch, `conv.bias = null` removes the bias
+    const b = asTensor(t, name);
+    if (!sameShape(b.shape, [this.#g.outChannels]))
+      throw new RangeError(`${name}: expected bias of shape [${this.#g.outChannels}], got [${b.shape.join(', ')}]`);
+    return b;
+  }
+
+  // Packs both before swapping, so a failure leaves the layer unchanged and a
+  // call in flight keeps the weights it started with.
+  private setParameters(weight: Tensor, bias: Tensor | null): void {
+    this.#native.setWeights(weight.data, bias?.data ?? null);
+    this.#weight = weight;
+    this.#bias = bias;
+  }
+}

@@ -1,0 +1,9 @@
+// simdconv: PyTorch's torch.nn.Conv2d for Node.js. See README.md and API.md.
+export { Tensor } from './tensor';
+export { Conv2d } from './conv2d';
+export type { Conv2dOptions, ForwardOptions, ForwardAsyncOptions } from './conv2d';
+export { conv2d, conv2dOutputShape } from './functional';
+export type { Conv2dFunctionalOptions } from './functional';
+export { setNumThreads, getNumThreads, backendInfo } from './threads';
+export type { Pair } from './args';
+export type { PaddingMode, Padding } from './geometry';

@@ -1,0 +1,74 @@
+// Loads the prebuilt Node-API addon (prebuilds/<platform>-<arch>/ or a local
+// build/Release/), like sharp: no install script, and when nothing fits, one
+// error that says what was looked for, where, and what to do.
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+
+export interface NativeLayerParams {
+  inChannels: number; outChannels: number;
+  kernelH: number; kernelW: number;
+  strideH: number; strideW: number;
+  padTop: number; padBottom: number; padLeft: number; padRight: number;
+  dilationH: number; dilationW: number;
+  groups: number;
+  padMode: number; // 0 zeros, 1 reflect, 2 replicate, 3 circular
+}
+
+export interface NativeLayer {
+  setWeights(weight: Float32Array, bias: Float32Array | null): void;
+  forward(input: Float32Array, n: number, h: number, w: number, out: Float32Array): Float32Array;
+  forwardAsync(input: Float32Array, n: number, h: number, w: number, out: Float32Array,
+               cancel: Int32Array | null, callback: (err: Error | null) => void): void;
+  readonly algorithm: string;
+  readonly isa: string;
+}
+
+export interface NativeAddon {
+  Layer: new (params: NativeLayerParams, weight: Float32Array, bias: Float32Array | null) => NativeLayer;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  activeIsa(): string;
+  supportedIsas(): string[];
+  outputSize(params: NativeLayerParams, n: number, h: number, w: number): [number, number];
+  referenceConv2d(params: NativeLayerParams, input: Float32Array, n: number, h: number, w: number,
+                  weight: Float32Array, bias: Float32Array | null, out: Float32Array): Float32Array;
+}
+
+export const packageRoot = path.join(__dirname, '..');
+
+function libc(): string {
+  if (process.platform !== 'linux') return '';
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? `glibc ${report.header.glibcVersionRuntime}` : 'musl';
+}
+
+function loadError(cause: unknown): Error {
+  const prebuilds = path.join(packageRoot, 'prebuilds');
+  const available = fs.existsSync(prebuilds) ? fs.readdirSync(prebuilds).join(', ') || 'none' : 'none';
+  const target = `${process.platform}-${process.arch}${libc() ? ` (${libc()})` : ''}`;
+  const message = [
+    `simdconv: could not load the native addon for ${target}, Node.js ${process.versions.node} ` +
+      `(Node-API ${process.versions.napi}).`,
+    `Looked in: ${path.join(packageRoot, 'build', 'Release')} and ${prebuilds}${path.sep}${process.platform}-${process.arch}`,
+    `Prebuilt binaries in this package: ${available}.`,
+    'Possible fixes:',
+    '- Use a supported platform (linux-x64, linux-arm64) and Node.js >= 20.',
+    '- Reinstall without --ignore-optional/--omit flags that drop files, and check that the ' +
+      'package directory was copied whole (prebuilds/ is part of it).',
+    '- Build from source in the package directory: `npm run build:native` (needs cmake and a C++17 compiler).',
+    `Cause: ${cause instanceof Error ? cause.message : String(cause)}`,
+  ].join('\n');
+  return new Error(message, { cause });
+}
+
+function load(): NativeAddon {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    return nodeGypBuild(packageRoot) as NativeAddon;
+  } catch (err) {
+    throw loadError(err);
+  }
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,46 @@
+// Checks on Tensor arguments: done on every call, since JS callers can swap a
+// tensor's data or shape after it was built.
+import { Tensor } from './tensor';
+import { describeValue } from './args';
+
+/** A Tensor (or a {data, shape} object from another copy of the package), re-validated. */
+export function asTensor(v: unknown, name: string): Tensor {
+  if (v instanceof Tensor) {
+    if (!(v.data instanceof Float32Array) || !Array.isArray(v.shape))
+      throw new TypeError(`${name}: tensor data must be a Float32Array and shape an array`);
+    const size = v.shape.reduce((a: number, b: number) => a * b, 1);
+    if (size !== v.data.length)
+      throw new RangeError(`${name}: tensor data has ${v.data.length} elements but its shape ` +
+        `[${v.shape.join(', ')}] needs ${size}`);
+    return v;
+  }
+  if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v) {
+    const t = v as { data: unknown; shape: unknown };
+    if (t.data instanceof Float32Array && Array.isArray(t.shape)) return new Tensor(t.data, t.shape);
+  }
+  throw new TypeError(`${name} must be a Tensor, got ${describeValue(v)}`);
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The tensor to write into: the caller's `out` (checked) or a new one. */
+export function outputTensor(out: unknown, shape: number[], input: Tensor, where: string): Tensor {
+  if (out === undefined) return Tensor.zeros(shape);
+  const t = asTensor(out, `${where}: out`);
+  if (!sameShape(t.shape, shape))
+    throw new RangeError(`${where}: out has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  if (t.data.buffer === input.data.buffer) {
+    const a0 = t.data.byteOffset, a1 = a0 + t.data.byteLength;
+    const b0 = input.data.byteOffset, b1 = b0 + input.data.byteLength;
+    if (a0 < b1 && b0 < a1) throw new RangeError(`${where}: out must not share memory with the input`);
+  }
+  return t;
+}
+
+export function abortError(reason: unknown): Error {
+  const e = new Error('The operation was aborted', { cause: reason });
+  e.name = 'AbortError';
+  return e;
+}

@@ -1,0 +1,71 @@
+// Shared by the jest suites: random tensors, the native reference oracle and
+// a tolerance derived from float32 rounding of a length-K reduction.
+'use strict';
+const simdconv = require('..');
+const { native } = require('../dist/native');
+const { makeGeometry, nativeParams, inputDims } = require('../dist/geometry');
+
+const EPS32 = 2 ** -23;
+
+/** Deterministic pseudo-random floats in [-1, 1) (mulberry32). */
+function randomArray(n, seed = 1) {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+function randomTensor(shape, seed) {
+  return new simdconv.Tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape);
+}
+
+/** The oracle (double accumulation) for a Conv2d's current weights. */
+function reference(conv, input) {
+  const g = makeGeometry('reference', conv.inChannels, conv.outChannels, conv.kernelSize, {
+    stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
+    paddingMode: conv.paddingMode,
+  });
+  const d = inputDims(input.shape, 'reference');
+  const [oh, ow] = native.outputSize(nativeParams(g), d.n, d.h, d.w);
+  const out = new Float32Array(d.n * conv.outChannels * oh * ow);
+  native.referenceConv2d(nativeParams(g), input.data, d.n, d.h, d.w, conv.weight.data,
+    conv.bias ? conv.bias.data : null, out);
+  return out;
+}
+
+/**
+ * Largest violation of |got - want| <= 4 eps (sqrt(K) + 2) * M, where K is
+ * the reduction length and M bounds the magnitude of the summed terms
+ * (max|x| * max over channels of sum|w| + |b|). Returns null when all pass.
+ */
+function compare(got, want, k, magnitude) {
+  const tol = 4 * EPS32 * (Math.sqrt(k) + 2) * magnitude;
+  let worst = null;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= tol) && (!worst || err > worst.err || Number.isNaN(err)))
+      worst = { index: i, got: got[i], want: want[i], err, tol };
+  }
+  return worst;
+}
+
+function magnitudeBound(conv, input) {
+  let maxX = 0;
+  for (const v of input.data) maxX = Math.max(maxX, Math.abs(v));
+  const k = conv.weight.data.length / conv.outChannels;
+  let worst = 0;
+  for (let oc = 0; oc < conv.outChannels; oc++) {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += Math.abs(conv.weight.data[oc * k + i]);
+    worst = Math.max(worst, s * maxX + (conv.bias ? Math.abs(conv.bias.data[oc]) : 0));
+  }
+  return { k, magnitude: worst };
+}
+
+module.exports = { simdconv, native, randomArray, randomTensor, reference, compare, magnitudeBound };
