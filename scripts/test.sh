@@ -15,6 +15,11 @@ cmake -S . -B build-cpp -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-cpp -j"$jobs" >/dev/null
 (cd build-cpp && ctest --output-on-failure -j"$jobs")
 
+echo "== cpp/: CTest suite under AddressSanitizer + UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMDCONV_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+(cd build-asan && ctest --output-on-failure -j"$jobs")
+
 isas=$(node -e "console.log(require('./').backendInfo().supportedIsas.join(' '))")
 best=$(node -e "console.log(require('./').backendInfo().isa)")
 echo "== jest: full suite on the best ISA ($best); supported: $isas"
