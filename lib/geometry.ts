@@ -40,6 +40,10 @@ export function makeGeometry(where: string, inChannels: unknown, outChannels: un
     throw new RangeError(`${where}: inChannels (${inC}) must be divisible by groups (${groups})`);
   if (outC % groups !== 0)
     throw new RangeError(`${where}: outChannels (${outC}) must be divisible by groups (${groups})`);
+  const weightElements = outC * (inC / groups) * kernel[0] * kernel[1];
+  if (weightElements > 2 ** 31)
+    throw new RangeError(`${where}: the weight would have ${weightElements} elements ` +
+      `([${outC}, ${inC / groups}, ${kernel[0]}, ${kernel[1]}]), more than 2^31`);
   const rawPadding = o.padding ?? 0;
   let padding: Geometry['padding'];
   let pads: Geometry['pads'];
