@@ -2,6 +2,7 @@
 // aware (no global JS state), so it loads in any number of worker_threads.
 #include <napi.h>
 
+#include "async_runner.h"
 #include "convert.h"
 #include "layer.h"
 #include "simdconv/gemm_kernel.h"
@@ -86,6 +87,7 @@ Napi::Value Guarded(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  init_env_jobs(env);
   exports.Set("Layer", Layer::Define(env));
   exports.Set("setNumThreads", Napi::Function::New(env, Guarded<SetNumThreads>, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "async_runner.h"
 #include "convert.h"
 
 namespace binding {
@@ -35,58 +36,6 @@ Call check_call(const Napi::CallbackInfo& info, const simdconv::ConvLayer& layer
     throw Napi::Error::New(env, "out must not share memory with input");
   return Call{s, in.data, out.data};
 }
-
-enum class Failure { None, Aborted, Range, Other };
-
-class ForwardWorker : public Napi::AsyncWorker {
- public:
-  ForwardWorker(Napi::Function cb, std::shared_ptr<const simdconv::ConvLayer> layer, Call call,
-                const int32_t* cancel, const Napi::CallbackInfo& info)
-      : Napi::AsyncWorker(cb, "simdconv.forwardAsync"),
-        layer_(std::move(layer)),
-        call_(call),
-        cancel_(cancel) {
-    // The typed arrays stay alive until the callback, whatever JS drops.
-    for (size_t i : {size_t(0), size_t(4), size_t(5)})
-      if (info[i].IsObject()) keep_.emplace_back(Napi::Persistent(info[i].As<Napi::Object>()));
-  }
-
-  void Execute() override {
-    try {
-      layer_->forward(call_.shape, call_.input, call_.output, simdconv::CancelFlag{cancel_});
-    } catch (const simdconv::Cancelled&) {
-      fail(Failure::Aborted, "The operation was aborted");
-    } catch (const std::length_error& e) {
-      fail(Failure::Range, e.what());
-    } catch (const std::bad_alloc&) {
-      fail(Failure::Range, "simdconv: out of memory");
-    } catch (const std::exception& e) {
-      fail(Failure::Other, e.what());
-    }
-  }
-
-  void OnOK() override { Callback().Call({Env().Null()}); }
-
-  void OnError(const Napi::Error& e) override {
-    Napi::Env env = Env();
-    Napi::Error err = e;
-    if (failure_ == Failure::Range) err = Napi::RangeError::New(env, e.Message());
-    if (failure_ == Failure::Aborted) err.Set("name", Napi::String::New(env, "AbortError"));
-    Callback().Call({err.Value()});
-  }
-
- private:
-  void fail(Failure f, const std::string& msg) {
-    failure_ = f;
-    SetError(msg);
-  }
-
-  std::shared_ptr<const simdconv::ConvLayer> layer_;
-  Call call_;
-  const int32_t* cancel_;
-  std::vector<Napi::ObjectReference> keep_;
-  Failure failure_ = Failure::None;
-};
 
 }  // namespace
 
@@ -140,8 +89,16 @@ Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
     cancel = info[5].As<Napi::Int32Array>().Data();
   }
   if (!info[6].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
-  auto* worker = new ForwardWorker(info[6].As<Napi::Function>(), layer_, c, cancel, info);
-  worker->Queue();
+  auto job = std::make_unique<AsyncJob>();
+  std::shared_ptr<const simdconv::ConvLayer> layer = layer_;  // the weights this call started with
+  job->work = [layer, c, cancel](const volatile int32_t* shutdown) {
+    layer->forward(c.shape, c.input, c.output, simdconv::CancelFlag{cancel, shutdown});
+  };
+  job->callback = Napi::Persistent(info[6].As<Napi::Function>());
+  // The typed arrays stay alive until the callback, whatever JS drops.
+  for (size_t i : {size_t(0), size_t(4), size_t(5)})
+    if (info[i].IsObject()) job->keep_alive.emplace_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  submit(env, std::move(job));
   return env.Undefined();
 }
 

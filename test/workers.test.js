@@ -51,3 +51,22 @@ test('workers that exit and new ones keep working (cleanup on worker exit)', asy
     expect(Array.from(rs[0].sync)).toEqual(Array.from(rs[1].async));
   }
 });
+
+test('terminating a worker in the middle of forwardAsync cancels its work without crashing', async () => {
+  const pkg = path.join(__dirname, '..');
+  const src = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const s = require(workerData.pkg);
+    const conv = new s.Conv2d(64, 64, 3, { padding: 1 });
+    const x = new s.Tensor(new Float32Array(8 * 64 * 96 * 96).fill(0.5), [8, 64, 96, 96]);
+    for (let i = 0; i < 4; i++) conv.forwardAsync(x);
+    parentPort.postMessage('started');`;
+  for (let round = 0; round < 3; round++) {
+    const w = new Worker(src, { eval: true, workerData: { pkg } });
+    await new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); });
+    await w.terminate();
+  }
+  // The process is still healthy and computing.
+  const conv = new simdconv.Conv2d(2, 2, 1);
+  expect((await conv.forwardAsync(new simdconv.Tensor(new Float32Array(8).fill(1), [1, 2, 2, 2]))).shape).toEqual([1, 2, 2, 2]);
+});

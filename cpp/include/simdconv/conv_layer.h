@@ -17,10 +17,12 @@ enum class Algorithm : int {
 };
 const char* algorithm_name(Algorithm a);
 
-// Polled between work items; a set flag makes forward() throw Cancelled.
+// Polled between work items; either flag set makes forward() throw Cancelled
+// (the binding passes the caller's AbortSignal flag and its own shutdown flag).
 struct CancelFlag {
   const volatile int32_t* flag = nullptr;
-  bool is_set() const { return flag != nullptr && *flag != 0; }
+  const volatile int32_t* also = nullptr;
+  bool is_set() const { return (flag != nullptr && *flag != 0) || (also != nullptr && *also != 0); }
 };
 struct Cancelled : std::exception {
   const char* what() const noexcept override { return "operation was aborted"; }
