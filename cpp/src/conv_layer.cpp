@@ -64,19 +64,38 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
   const int64_t G = p_.groups, cin_g = p_.in_per_group();
   const int64_t mr = int64_t(gemm_->mr), nr = int64_t(gemm_->nr);
   const int64_t kc = int64_t(gemm_->kc);
-  const int64_t nc = std::max(nr, int64_t(gemm_->nc) / nr * nr);
-  const int64_t p_tiles = (P + nc - 1) / nc;
+  const int64_t threads = int64_t(get_num_threads());
+  // Pixel blocks of at most nc; with several threads, the number of blocks
+  // is rounded up to a multiple of the thread count so no thread idles at the
+  // end (the split only moves tile boundaries: results do not change).
+  int64_t nc = std::max(nr, int64_t(gemm_->nc) / nr * nr);
+  int64_t p_tiles = (P + nc - 1) / nc;
+  if (threads > 1) {
+    const int64_t per_pix = s.batch * G;
+    const int64_t total = per_pix * p_tiles;
+    const int64_t want = (total + threads - 1) / threads * threads;
+    const int64_t want_p = (want + per_pix - 1) / per_pix;
+    if (want_p > p_tiles) {
+      const int64_t nc2 = ((P + want_p - 1) / want_p + nr - 1) / nr * nr;
+      if (nc2 >= nr) nc = nc2;
+    }
+  }
+  // Even split of P into blocks of whole micro-panels.
+  p_tiles = (P + nc - 1) / nc;
+  nc = ((P + p_tiles - 1) / p_tiles + nr - 1) / nr * nr;
+  p_tiles = (P + nc - 1) / nc;
   const int64_t m_panels = (M + mr - 1) / mr;
   // Split output channels too when pixels alone give too few tasks (batch 1,
   // small images, wide layers), so every thread has work.
   const int64_t base_tasks = s.batch * G * p_tiles;
-  const int64_t want_tasks = 3 * int64_t(get_num_threads());
+  const int64_t want_tasks = threads > 1 ? 3 * threads : 1;
   const int64_t m_tiles = base_tasks >= want_tasks
                               ? 1
                               : std::min(m_panels, (want_tasks + base_tasks - 1) / base_tasks);
   const int64_t panels_per_mtile = (m_panels + m_tiles - 1) / m_tiles;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   const GemmUkernelFn ukernel = gemm_->fn;
+  const PackIm2colFn pack = gemm_->pack;
 
   parallel_for(size_t(base_tasks * m_tiles), [&](size_t t) {
     check_cancel(cancel);
@@ -89,16 +108,22 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
     const int64_t mp_end = std::min(m_panels, mp_begin + panels_per_mtile);
     if (mp_begin >= mp_end) return;
     const int64_t p0 = pt * nc, np = std::min(nc, P - p0);
+    if (np <= 0) return;
     const Im2colSource src{input + (n * p_.in_channels + g * cin_g) * s.height * s.width,
                            s.height, s.width, o.width};
     float* out = output + (n * p_.out_channels + g * M) * P;
-    float* bpack = scratch(size_t(std::min(kc, K) * ((np + nr - 1) / nr) * nr));
+    // Micro-panels one or two cache lines apart beyond their size, so that the
+    // rows of all panels written for one K step do not share an L1 set.
+    const int64_t panel_pad = pack ? std::max<int64_t>(16, nr) : 0;
+    float* bpack = scratch(size_t((std::min(kc, K) * nr + panel_pad) * ((np + nr - 1) / nr)));
     for (int64_t k0 = 0; k0 < K; k0 += kc) {
       const int64_t kc_len = std::min(kc, K - k0);
       const bool last = k0 + kc_len >= K;
-      pack_im2col(p_, src, k0, kc_len, p0, np, size_t(nr), bpack);
+      const int64_t panel_stride = kc_len * nr + panel_pad;
+      if (pack) pack(p_, src, k0, kc_len, p0, np, panel_stride, bpack);
+      else pack_im2col(p_, src, k0, kc_len, p0, np, size_t(nr), bpack);
       for (int64_t j = 0; j * nr < np; ++j) {
-        const float* b = bpack + j * kc_len * nr;
+        const float* b = bpack + j * panel_stride;
         const size_t nrj = size_t(std::min(nr, np - j * nr));
         for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
           const int64_t m = mp * mr;

@@ -2,15 +2,17 @@
 #include <cstring>
 
 #include "simdconv/pack.h"
+#include "kernels/im2col-pack-inl.h"
 
 namespace simdconv {
+namespace {
 
 // For each B row (one input channel and kernel tap) the packed columns are
 // output pixels. Pixels of one output row read one input row, so a run of
 // them inside a micro-panel is a contiguous copy when the stride is 1 and the
 // taps fall inside the input; only border pixels go through map_index().
-void pack_im2col(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
-                 int64_t p0, int64_t np, size_t nr_, float* dst) {
+void pack_im2col_generic(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
+                         int64_t p0, int64_t np, size_t nr_, float* dst) {
   const int64_t nr = int64_t(nr_);
   const int64_t H = src.height, W = src.width, Wout = src.out_width;
   const int64_t taps = p.kernel_h * p.kernel_w;
@@ -55,6 +57,18 @@ void pack_im2col(const LayerParams& p, const Im2colSource& src, int64_t k0, int6
       }
       if (cols < nr) std::fill(out + cols, out + nr, 0.0f);
     }
+  }
+}
+
+}  // namespace
+
+void pack_im2col(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
+                 int64_t p0, int64_t np, size_t nr, float* dst) {
+  switch (nr) {
+    case 8: pack_im2col_impl<8>(p, src, k0, kc_len, p0, np, kc_len * int64_t(nr), dst); return;
+    case 16: pack_im2col_impl<16>(p, src, k0, kc_len, p0, np, kc_len * int64_t(nr), dst); return;
+    case 32: pack_im2col_impl<32>(p, src, k0, kc_len, p0, np, kc_len * int64_t(nr), dst); return;
+    default: pack_im2col_generic(p, src, k0, kc_len, p0, np, nr, dst);
   }
 }
 

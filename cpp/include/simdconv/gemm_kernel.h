@@ -10,6 +10,7 @@
 // so results do not depend on where a tile sits or on the thread count.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include "simdconv/isa.h"
 
 namespace simdconv {
@@ -17,6 +18,15 @@ namespace simdconv {
 using GemmUkernelFn = void (*)(size_t kc, const float* a, const float* b, float* c,
                                size_t ldc, size_t mr, size_t nr, bool accumulate,
                                const float* bias);
+
+struct LayerParams;
+struct Im2colSource;
+// Packs B for this kernel's NR (see pack_im2col() in pack.h for the layout),
+// micro-panel j at dst + j*panel_stride (>= kc_len*NR); built with the
+// kernel's ISA flags.
+using PackIm2colFn = void (*)(const LayerParams& p, const Im2colSource& src, int64_t k0,
+                              int64_t kc_len, int64_t p0, int64_t np, int64_t panel_stride,
+                              float* dst);
 
 // Blocking sizes for one ISA live here, next to its microkernel (one table per ISA).
 struct GemmKernel {
@@ -26,6 +36,7 @@ struct GemmKernel {
   size_t kc;         // K block: A and B micro-panels of this depth stay in L1/L2
   size_t nc;         // pixels per packed B block (multiple of nr), sized for L2
   GemmUkernelFn fn;
+  PackIm2colFn pack = nullptr;  // nullptr: the portable pack_im2col()
 };
 
 // The kernel for an ISA (nullptr if not compiled in).

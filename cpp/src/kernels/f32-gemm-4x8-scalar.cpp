@@ -1,6 +1,7 @@
 // Portable GEMM microkernel: the fallback on any CPU and the baseline every
 // SIMD kernel is tested against. Plain C++, no intrinsics.
 #include "simdconv/gemm_kernel.h"
+#include "im2col-pack-inl.h"
 
 namespace simdconv {
 namespace {
@@ -25,9 +26,14 @@ void gemm_4x8_scalar(size_t kc, const float* a, const float* b, float* c, size_t
   }
 }
 
+void pack_scalar(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
+                 int64_t p0, int64_t np, int64_t panel_stride, float* dst) {
+  pack_im2col_impl<int(NR)>(p, src, k0, kc_len, p0, np, panel_stride, dst);
+}
+
 }  // namespace
 
 const GemmKernel kGemmScalar = {Isa::Scalar, "f32-gemm-4x8-scalar", MR, NR, 256, 128,
-                                gemm_4x8_scalar};
+                                gemm_4x8_scalar, pack_scalar};
 
 }  // namespace simdconv

@@ -31,3 +31,32 @@ int runnable_gemm_kernels(const GemmKernel** out, int max) {
 }
 
 }  // namespace simdconv
+
+#include "simdconv/direct_kernel.h"
+
+namespace simdconv {
+
+const DirectKernel* direct_kernel_for(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return &kDirectScalar;
+#if defined(SIMDCONV_HAVE_AVX2)
+    case Isa::Avx2: return &kDirectAvx2;
+#endif
+#if defined(SIMDCONV_HAVE_AVX512)
+    case Isa::Avx512: return &kDirectAvx512;
+#endif
+    default: return nullptr;
+  }
+}
+
+int runnable_direct_kernels(const DirectKernel** out, int max) {
+  static const Isa order[] = {Isa::Scalar, Isa::Neon, Isa::Avx2, Isa::Avx512};
+  int n = 0;
+  for (Isa i : order) {
+    const DirectKernel* k = direct_kernel_for(i);
+    if (k && cpu_supports(i) && n < max) out[n++] = k;
+  }
+  return n;
+}
+
+}  // namespace simdconv

@@ -1,0 +1,9 @@
+// Direct convolution kernel (depthwise / small groups) for avx512; the code is
+// direct-inl.h, built here with this ISA's flags.
+#include "direct-inl.h"
+
+namespace simdconv {
+
+const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_row};
+
+}  // namespace simdconv

@@ -1,0 +1,75 @@
+// AVX-512 GEMM microkernel: MR rows x 32 columns (two zmm per row), MR*2 zmm
+// accumulators; A is broadcast straight from memory into the FMA. Column
+// tails use masked loads/stores.
+#include <immintrin.h>
+
+#include "simdconv/gemm_kernel.h"
+#include "im2col-pack-inl.h"
+
+namespace simdconv {
+namespace {
+
+constexpr size_t NR = 32;
+
+template <size_t MR>
+void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
+                 size_t nr, bool accumulate, const float* bias) {
+  __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MR; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+      acc0[i] = _mm512_fmadd_ps(av, b0, acc0[i]);
+      acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
+    }
+    a += MR;
+    b += NR;
+  }
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1);
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    __m512 v0 = acc0[i], v1 = acc1[i];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, row + 16));
+    }
+    if (bias) {
+      const __m512 bv = _mm512_set1_ps(bias[i]);
+      v0 = _mm512_add_ps(v0, bv);
+      v1 = _mm512_add_ps(v1, bv);
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+  }
+}
+
+void pack_avx512(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
+                 int64_t p0, int64_t np, int64_t panel_stride, float* dst) {
+  pack_im2col_impl<int(NR)>(p, src, k0, kc_len, p0, np, panel_stride, dst);
+}
+
+#ifndef SIMDCONV_AVX512_MR
+#define SIMDCONV_AVX512_MR 8
+#endif
+#ifndef SIMDCONV_AVX512_KC
+#define SIMDCONV_AVX512_KC 256
+#endif
+#ifndef SIMDCONV_AVX512_NC
+#define SIMDCONV_AVX512_NC 512
+#endif
+constexpr size_t MR = SIMDCONV_AVX512_MR;
+#define STR2(x) #x
+#define STR(x) STR2(x)
+
+}  // namespace
+
+const GemmKernel kGemmAvx512 = {Isa::Avx512, "f32-gemm-" STR(SIMDCONV_AVX512_MR) "x32-avx512", MR, NR,
+                                SIMDCONV_AVX512_KC, SIMDCONV_AVX512_NC, gemm_avx512<MR>, pack_avx512};
+
+}  // namespace simdconv
