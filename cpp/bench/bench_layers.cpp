@@ -2,6 +2,7 @@
 // /work/shared/bench-suite.json, hard-coded) and prints the median GFLOP/s.
 //   SIMDCONV_NUM_THREADS  thread count (default: hardware threads)
 //   SIMDCONV_MAX_ISA      ISA cap (scalar|avx2|avx512)
+//   BENCH_ALGO            force an algorithm: gemm | direct (grouped-direct) | depthwise
 // Usage: bench_layers [min_seconds_per_case=0.5] [case-name-substring]
 // Run with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
 #include <algorithm>
@@ -71,7 +72,13 @@ int main(int argc, char** argv) {
     for (auto& v : x) v = d(rng);
     for (auto& v : w) v = d(rng);
     for (auto& v : b) v = d(rng);
-    const ConvLayer layer(p, w.data(), b.data());
+    Algorithm algo = choose_algorithm(p);
+    if (const char* f = std::getenv("BENCH_ALGO")) {
+      if (!std::strcmp(f, "gemm")) algo = Algorithm::Gemm;
+      else if (!std::strcmp(f, "direct")) algo = p.groups > 1 ? Algorithm::GroupedDirect : Algorithm::Direct;
+      else if (!std::strcmp(f, "depthwise") && p.in_per_group() == 1) algo = Algorithm::Depthwise;
+    }
+    const ConvLayer layer(p, w.data(), b.data(), active_isa(), algo);
     const double flops = 2.0 * double(c.N * c.Cout * o.height * o.width) * double(p.reduction());
     layer.forward(s, x.data(), y.data());  // warm-up (scratch, pool, caches)
     layer.forward(s, x.data(), y.data());

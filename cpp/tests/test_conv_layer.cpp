@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "simdconv/conv_layer.h"
+#include "simdconv/direct_kernel.h"
 #include "simdconv/reference_conv.h"
 #include "simdconv/thread_pool.h"
 
@@ -52,7 +53,8 @@ Setup random_setup(std::mt19937& rng) {
   }
 }
 
-void compare(const char* what, const Setup& u, Isa isa, std::mt19937& rng, int& compared) {
+void compare(const char* what, const Setup& u, Isa isa, std::mt19937& rng, int& compared,
+             int forced = -1) {
   const LayerParams& p = u.p;
   const OutputSize o = output_size(p, u.s);
   const auto x = test::random_vector(size_t(u.s.batch * p.in_channels * u.s.height * u.s.width), rng);
@@ -62,7 +64,9 @@ void compare(const char* what, const Setup& u, Isa isa, std::mt19937& rng, int& 
   const size_t out_n = size_t(u.s.batch * p.out_channels * o.height * o.width);
   std::vector<float> want(out_n), got(out_n, std::nanf(""));
   reference_conv2d(p, u.s, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
-  const ConvLayer layer(p, w.data(), with_bias ? b.data() : nullptr, isa);
+  const ConvLayer layer = forced < 0
+                             ? ConvLayer(p, w.data(), with_bias ? b.data() : nullptr, isa)
+                             : ConvLayer(p, w.data(), with_bias ? b.data() : nullptr, isa, Algorithm(forced));
   layer.forward(u.s, x.data(), got.data());
   // every |x|,|w| <= 1, so a K-term sum has magnitude <= K (+1 for the bias)
   const double k = double(p.reduction());
@@ -104,6 +108,39 @@ int main() {
     }
   }
   std::printf("compared %d layers against the reference over %d ISAs\n", compared, nk);
+
+  // Every algorithm on every ISA, whatever choose_algorithm() picks: the
+  // direct kernels (depthwise, grouped, dense) and the GEMM, on wider images
+  // (several vectors per output row, stride-2 phase split, row pairs, bands).
+  {
+    const DirectKernel* dks[8];
+    const int nd = runnable_direct_kernels(dks, 8);
+    CHECK(nd >= 1 && dks[0]->isa == Isa::Scalar, "the scalar direct kernel must always run");
+    int forced_compared = 0;
+    for (int di = 0; di < nd; ++di) {
+      const Isa isa = dks[di]->isa;
+      if (gemm_kernel_for(isa) == nullptr) continue;
+      std::printf("kernel %s (forced algorithms, %s)\n", dks[di]->name, isa_name(isa));
+      for (int t = 0; t < 150; ++t) {
+        Setup u = random_setup(rng);
+        u.s.width = std::uniform_int_distribution<int>(1, 100)(rng);
+        u.s.height = std::uniform_int_distribution<int>(1, 14)(rng);
+        try { output_size(u.p, u.s); } catch (const std::invalid_argument&) { continue; }
+        compare("forced-gemm", u, isa, rng, forced_compared, int(Algorithm::Gemm));
+        compare("forced-direct", u, isa, rng, forced_compared,
+                int(u.p.groups > 1 ? Algorithm::GroupedDirect : Algorithm::Direct));
+        if (u.p.in_per_group() == 1)
+          compare("forced-depthwise", u, isa, rng, forced_compared, int(Algorithm::Depthwise));
+      }
+    }
+    std::printf("compared %d layers with forced algorithms over %d direct kernels\n", forced_compared, nd);
+    LayerParams dense;
+    dense.in_channels = 8; dense.out_channels = 8;
+    CHECK(test::throws([&] {
+            const std::vector<float> w(64);
+            ConvLayer l(dense, w.data(), nullptr, Isa::Scalar, Algorithm::Depthwise);
+          }), "the depthwise algorithm must refuse a dense layer");
+  }
   std::printf("active ISA: %s\n", isa_name(active_isa()));  // honours SIMDCONV_MAX_ISA
 
   // Bitwise identical results for 1, 2 and 3 threads.
@@ -117,7 +154,8 @@ int main() {
     const OutputSize o = output_size(u.p, u.s);
     const auto x = test::random_vector(size_t(2 * 48 * 30 * 30), rng);
     const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
-    const ConvLayer layer(u.p, w.data(), nullptr);
+    // forced: choose_algorithm() sends this layer to the direct kernel
+    const ConvLayer layer(u.p, w.data(), nullptr, active_isa(), Algorithm::Gemm);
     std::vector<std::vector<float>> outs;
     const int saved = get_num_threads();
     for (int threads : {1, 2, 3}) {
@@ -138,6 +176,45 @@ int main() {
       cancelled = true;
     }
     CHECK(cancelled, "forward with a set cancel flag must throw Cancelled");
+  }
+  // The direct paths split rows into bands by thread count: still bitwise identical.
+  for (int which = 0; which < 4; ++which) {
+    Setup u;
+    u.p.kernel_h = u.p.kernel_w = 3;
+    u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+    u.p.pad_mode = PadMode::Reflect;
+    if (which == 0) { u.p.in_channels = u.p.groups = 6; u.p.out_channels = 12; }
+    if (which == 1) { u.p.in_channels = u.p.out_channels = 16; u.p.groups = 4; }
+    if (which == 2) { u.p.in_channels = 5; u.p.out_channels = 11; }
+    if (which == 3) { u.p.in_channels = u.p.out_channels = u.p.groups = 7; u.p.stride_h = u.p.stride_w = 2; }
+    u.s = {1, 45, 70};
+    const OutputSize o = output_size(u.p, u.s);
+    const auto x = test::random_vector(size_t(u.p.in_channels * 45 * 70), rng);
+    const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
+    const auto bias = test::random_vector(size_t(u.p.out_channels), rng);
+    const Algorithm algo = which == 1 ? Algorithm::GroupedDirect
+                           : which == 2 ? Algorithm::Direct : Algorithm::Depthwise;
+    CHECK(which == 2 || choose_algorithm(u.p) == algo, "case %d: expected %s", which, algorithm_name(algo));
+    const ConvLayer layer(u.p, w.data(), bias.data(), active_isa(), algo);
+    std::vector<std::vector<float>> outs;
+    const int saved = get_num_threads();
+    for (int threads : {1, 2, 3, 5}) {
+      set_num_threads(threads);
+      outs.emplace_back(size_t(u.p.out_channels * o.height * o.width));
+      layer.forward(u.s, x.data(), outs.back().data());
+    }
+    set_num_threads(saved);
+    for (size_t i = 1; i < outs.size(); ++i)
+      CHECK(std::memcmp(outs[0].data(), outs[i].data(), outs[0].size() * 4) == 0,
+            "direct case %d: 1 vs %zu-th thread count differ", which, i);
+    int32_t flag = 1;
+    bool cancelled = false;
+    try {
+      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
+    } catch (const Cancelled&) {
+      cancelled = true;
+    }
+    CHECK(cancelled, "direct case %d: a set cancel flag must throw Cancelled", which);
   }
   return test::finish("test_conv_layer");
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 #include "simdconv/conv_params.h"
+#include "simdconv/direct_kernel.h"
 #include "simdconv/gemm_kernel.h"
 #include "simdconv/isa.h"
 #include "simdconv/pack.h"
@@ -14,6 +15,8 @@ namespace simdconv {
 enum class Algorithm : int {
   Gemm = 0,       // implicit im2col + blocked GEMM (the general path)
   Depthwise = 1,  // direct kernel, one input channel per group
+  GroupedDirect = 2,  // direct kernel, a few input and output channels per group (ResNeXt)
+  Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
 };
 const char* algorithm_name(Algorithm a);
 
@@ -34,6 +37,10 @@ class ConvLayer {
   // Throws std::invalid_argument for an invalid layer.
   ConvLayer(const LayerParams& p, const float* weight, const float* bias,
             Isa isa = active_isa());
+  // Same, with the algorithm forced (tests, benchmarks). Every algorithm runs
+  // every layer except Depthwise, which needs in_per_group() == 1.
+  ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa,
+            Algorithm algo);
 
   const LayerParams& params() const { return p_; }
   Algorithm algorithm() const { return algo_; }
@@ -48,18 +55,22 @@ class ConvLayer {
  private:
   void forward_gemm(const CallShape& s, OutputSize o, const float* input, float* output,
                     CancelFlag cancel) const;
-  void forward_depthwise(const CallShape& s, OutputSize o, const float* input, float* output,
-                         CancelFlag cancel) const;
+  void forward_direct(const CallShape& s, OutputSize o, const float* input, float* output,
+                      CancelFlag cancel) const;
 
   LayerParams p_;
   Isa isa_;
   Algorithm algo_;
   std::vector<float> weight_, bias_;  // PyTorch layout, kept for the direct paths
   const GemmKernel* gemm_ = nullptr;
+  const DirectKernel* direct_ = nullptr;
   PackedWeights packed_;
 };
 
-// Picks the algorithm for a layer (exposed for tests and `info`).
+// Picks the algorithm for a layer on the active ISA (exposed for tests and `info`).
 Algorithm choose_algorithm(const LayerParams& p);
+// The same for a given ISA: the dense direct kernel is only chosen where it
+// is vectorised (the portable build keeps the GEMM for dense layers).
+Algorithm choose_algorithm(const LayerParams& p, Isa isa);
 
 }  // namespace simdconv

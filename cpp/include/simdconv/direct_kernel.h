@@ -31,15 +31,21 @@ struct DirectArgs {
   int64_t out_stride;      // floats between output channel planes
   int64_t out_row_stride;  // floats between output rows
   int64_t n_out, out_h, out_w;
+  // Optional, for one input channel (taps == kernel_h * kernel_w, in (kh, kw)
+  // order): tap (kh, kw) is at kh * kh_step + tap_off[kw]. When kh_step ==
+  // row_step (stride_h == dilation_h) neighbouring output rows share input
+  // rows and a kernel may load each once for several rows. 0: unknown.
+  int64_t kernel_h = 0, kernel_w = 0, kh_step = 0;
 };
 
-// Builds one padded, phase-split row: src is the input row (nullptr: a zero
-// row), w its width; pad_left/pad_right columns are mapped by mode; the
-// padded row of w + pad_left + pad_right floats is split into `stride`
-// phases of wq floats each at dst.
-struct PadRowArgs {
-  const float* src;
-  int64_t w, pad_left, pad_right, stride, wq;
+// Fills `rows` rows of one channel's padded, phase-split buffer: buffer row
+// r is padded input row y0 + r (input row y0 + r - pad_top mapped by mode;
+// outside a zero-padded input it is all zeros). A padded row is
+// pad_left + w + pad_right floats, split into `stride` phases of wq floats;
+// rows are row_stride (= stride * wq) apart at dst.
+struct PadPlaneArgs {
+  const float* plane;  // the input channel, [h, w]
+  int64_t h, w, y0, rows, pad_top, pad_left, pad_right, stride, wq;
   PadMode mode;
   float* dst;
 };
@@ -48,7 +54,7 @@ struct DirectKernel {
   Isa isa;
   const char* name;  // e.g. "f32-direct-avx512"
   void (*fn)(const DirectArgs& a);
-  void (*pad_row)(const PadRowArgs& a);
+  void (*pad_plane)(const PadPlaneArgs& a);
 };
 
 // The kernel for an ISA (nullptr if not compiled in).
@@ -62,6 +68,9 @@ extern const DirectKernel kDirectAvx2;
 #endif
 #if defined(SIMDCONV_HAVE_AVX512)
 extern const DirectKernel kDirectAvx512;
+#endif
+#if defined(SIMDCONV_HAVE_NEON)
+extern const DirectKernel kDirectNeon;
 #endif
 
 }  // namespace simdconv

@@ -4,6 +4,6 @@
 
 namespace simdconv {
 
-const DirectKernel kDirectAvx2 = {Isa::Avx2, "f32-direct-avx2", direct_run, pad_row};
+const DirectKernel kDirectAvx2 = {Isa::Avx2, "f32-direct-avx2", direct_run, pad_plane};
 
 }  // namespace simdconv

@@ -4,6 +4,6 @@
 
 namespace simdconv {
 
-const DirectKernel kDirectScalar = {Isa::Scalar, "f32-direct-scalar", direct_run, pad_row};
+const DirectKernel kDirectScalar = {Isa::Scalar, "f32-direct-scalar", direct_run, pad_plane};
 
 }  // namespace simdconv

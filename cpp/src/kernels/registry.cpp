@@ -45,6 +45,9 @@ const DirectKernel* direct_kernel_for(Isa isa) {
 #if defined(SIMDCONV_HAVE_AVX512)
     case Isa::Avx512: return &kDirectAvx512;
 #endif
+#if defined(SIMDCONV_HAVE_NEON)
+    case Isa::Neon: return &kDirectNeon;
+#endif
     default: return nullptr;
   }
 }

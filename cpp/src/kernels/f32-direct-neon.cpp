@@ -1,0 +1,11 @@
+// Direct convolution kernel (depthwise / small groups) for AArch64 NEON; the
+// code is direct-inl.h with its NEON vector type (float32x4_t, vfmaq_f32, ld2
+// for stride-2 phase splits), selected here by SIMDCONV_DIRECT_NEON.
+#define SIMDCONV_DIRECT_NEON 1
+#include "direct-inl.h"
+
+namespace simdconv {
+
+const DirectKernel kDirectNeon = {Isa::Neon, "f32-direct-neon", direct_run, pad_plane};
+
+}  // namespace simdconv
