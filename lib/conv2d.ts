@@ -9,6 +9,15 @@ import { conv2dRepr } from './repr';
 import { uniformInit } from './init';
 import { runSync, runAsync } from './run';
 import { native, NativeLayer } from './native';
+import { skippedDtype } from './io/skipped';
+
+/** A key that loadSafetensors left out because its tensor is not floating point. */
+function notFloat(state: object, key: string): void {
+  const dtype = skippedDtype(state, key);
+  if (dtype !== undefined)
+    throw new TypeError(`Conv2d.loadStateDict: '${key}' is ${/^[aeiu]/.test(dtype) ? 'an' : 'a'} ${dtype} tensor, not float ` +
+      '(loadSafetensors leaves non-float tensors out)');
+}
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -93,6 +102,7 @@ export class Conv2d {
     const wKey = `${prefix}weight`, bKey = `${prefix}bias`;
     const w = state[wKey];
     if (w === undefined || w === null) {
+      notFloat(state, wKey);
       const near = Object.keys(state).filter((k) => k.endsWith('weight')).slice(0, 5);
       throw new Error(`Conv2d.loadStateDict: missing key '${wKey}'` +
         (near.length ? `; keys ending in 'weight': ${near.join(', ')}` : ''));
@@ -105,8 +115,10 @@ export class Conv2d {
         throw new Error(`Conv2d.loadStateDict: unexpected key '${bKey}': this layer was built with bias: false`);
       bias = null;
     } else {
-      if (b === undefined || b === null)
+      if (b === undefined || b === null) {
+        notFloat(state, bKey);
         throw new Error(`Conv2d.loadStateDict: missing key '${bKey}' (this layer has a bias)`);
+      }
       bias = this.checkBias(b, `Conv2d.loadStateDict: '${bKey}'`);
     }
     this.setParameters(weight, bias);

@@ -7,3 +7,5 @@ export type { Conv2dFunctionalOptions } from './functional';
 export { setNumThreads, getNumThreads, backendInfo } from './threads';
 export type { Pair } from './args';
 export type { PaddingMode, Padding } from './geometry';
+export { loadSafetensors } from './io/safetensors';
+export { loadNpy, saveNpy } from './io/npy';

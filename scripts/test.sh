@@ -10,6 +10,9 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== build: native addon + TypeScript"
 npm run --silent build
 
+echo "== types: a CommonJS and an ESM consumer of the package's types (test/types)"
+npx tsc --noEmit -p test/types/tsconfig.json
+
 echo "== cpp/: CTest suite"
 cmake -S . -B build-cpp -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-cpp -j"$jobs" >/dev/null

@@ -1,0 +1,168 @@
+// Shared by the CLI commands: errors with exit codes, option parsers, output
+// paths, a bounded pool of file jobs and the progress display.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import type * as Simdconv from '../index';
+
+/** A command-line mistake: exit status 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+/** The library, loaded when a command needs it (so `--help` works without the native addon). */
+export function lib(): typeof Simdconv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../index') as typeof Simdconv;
+}
+
+export const packageRoot = path.join(__dirname, '..', '..');
+
+export function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+// ---- option parsers (commander calls them; InvalidArgumentError -> exit 2) ----
+
+export function parseIntArg(min: number, max = 2 ** 31) {
+  return (v: string): number => {
+    if (!/^\s*\d+\s*$/.test(v) || Number(v) < min || Number(v) > max)
+      throw new InvalidArgumentError(`expected an integer in [${min}, ${max}], got '${v}'`);
+    return Number(v);
+  };
+}
+
+/** "3" -> 3, "3,5" -> [3, 5] */
+export function parsePairArg(min: number) {
+  return (v: string): number | [number, number] => {
+    const parts = v.split(',');
+    if (parts.length > 2 || !parts.every((p) => /^\s*\d+\s*$/.test(p) && Number(p) >= min))
+      throw new InvalidArgumentError(`expected an integer >= ${min} or two separated by a comma (e.g. 3 or 3,5), got '${v}'`);
+    return parts.length === 1 ? Number(parts[0]) : [Number(parts[0]), Number(parts[1])];
+  };
+}
+
+export function parsePaddingArg(v: string): number | [number, number] | 'same' | 'valid' {
+  if (v === 'same' || v === 'valid') return v;
+  try {
+    return parsePairArg(0)(v);
+  } catch {
+    throw new InvalidArgumentError(`expected same, valid, an integer or two separated by a comma (e.g. 1 or 0,2), got '${v}'`);
+  }
+}
+
+// ---- files ----
+
+/**
+ * DIR/<basename> for each input; refuses two inputs with the same name (one would overwrite
+ * the other) and an output that is the input itself.
+ */
+export function outputPaths(inputs: string[], outDir: string): string[] {
+  const seen = new Map<string, string>();
+  return inputs.map((input) => {
+    const base = path.basename(input);
+    const prev = seen.get(base);
+    if (prev !== undefined)
+      throw new UsageError(`two inputs have the same file name, '${prev}' and '${input}': both would be written to ` +
+        `${path.join(outDir, base)}`);
+    seen.set(base, input);
+    const out = path.join(outDir, base);
+    if (path.resolve(out) === path.resolve(input))
+      throw new UsageError(`'${input}' would be overwritten by its own output: choose another --out-dir`);
+    return out;
+  });
+}
+
+/** Writes through a temporary name, so a failed write never leaves a partial file behind. */
+export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await fs.promises.writeFile(tmp, data);
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export function ensureDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new Error(`cannot create --out-dir '${dir}': ${(err as Error).message}`);
+  }
+}
+
+// ---- the pool and progress ----
+
+export interface FileResult { output: string; detail: string; flops: number }
+
+export interface Summary { ok: number; failed: number; seconds: number; flops: number; bytesIn: number }
+
+export function formatSeconds(s: number): string {
+  return s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`;
+}
+
+/**
+ * Runs `work` on every input with at most `jobs` in flight (reading and writing overlap the
+ * native compute, which itself uses every core), reporting each file as it finishes: a
+ * progress bar on a terminal, one line per file otherwise. A failing file is reported and
+ * the others go on.
+ */
+export async function processFiles(command: string, inputs: string[], jobs: number,
+  work: (input: string, index: number) => Promise<FileResult>): Promise<Summary> {
+  const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  const failures: string[] = [];
+  const summary: Summary = { ok: 0, failed: 0, seconds: 0, flops: 0, bytesIn: 0 };
+  let bar: { increment(n: number, payload?: object): void; stop(): void } | null = null;
+  if (tty && inputs.length > 0) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cliProgress = require('cli-progress') as typeof import('cli-progress');
+    const b = new cliProgress.SingleBar({
+      format: `${command} |{bar}| {value}/{total} files | {percentage}% | ETA {eta_formatted} | {file}`,
+      stream: process.stderr, hideCursor: true, etaBuffer: 20,
+    }, cliProgress.Presets.shades_classic);
+    b.start(inputs.length, 0, { file: '' });
+    bar = b;
+  }
+  const start = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < inputs.length) {
+      const i = next++;
+      const input = inputs[i];
+      const t0 = performance.now();
+      try {
+        const r = await work(input, i);
+        summary.ok++;
+        summary.flops += r.flops;
+        if (!bar) console.log(`ok    ${input} -> ${r.output} ${r.detail} (${formatSeconds((performance.now() - t0) / 1000)})`);
+      } catch (err) {
+        summary.failed++;
+        const msg = `${input}: ${(err as Error)?.message ?? String(err)}`;
+        if (bar) failures.push(msg);
+        else console.error(`FAIL  ${msg}`);
+      }
+      bar?.increment(1, { file: path.basename(input) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, inputs.length)) }, worker));
+  bar?.stop();
+  for (const f of failures) console.error(`FAIL  ${f}`);
+  summary.seconds = (performance.now() - start) / 1000;
+  return summary;
+}
+
+export function printSummary(command: string, s: Summary, outDir: string): void {
+  const total = s.ok + s.failed;
+  const rate = s.seconds > 0 ? ` (${(total / s.seconds).toFixed(1)} files/s` +
+    (s.flops > 0 ? `, ${(s.flops / s.seconds / 1e9).toPrecision(3)} GFLOP/s` : '') + ')' : '';
+  console.log(`${command}: ${total} file${total === 1 ? '' : 's'} in ${formatSeconds(s.seconds)}${rate}: ` +
+    `${s.ok} written to ${outDir}` + (s.failed ? `, ${s.failed} failed` : ''));
+}
+
+/** FLOPs of one forward: 2 * N * Cout * Hout * Wout * (Cin / groups) * kH * kW. */
+export function convFlops(outShape: readonly number[], conv: { inChannels: number; groups: number; kernelSize: [number, number] }): number {
+  const outElems = outShape.reduce((a, b) => a * b, 1);
+  return 2 * outElems * (conv.inChannels / conv.groups) * conv.kernelSize[0] * conv.kernelSize[1];
+}

@@ -1,0 +1,119 @@
+// `simdconv run`: one Conv2d with PyTorch weights over many .npy files.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
+import { skippedDtype } from '../io/skipped';
+import {
+  UsageError, lib, outputPaths, ensureDir, processFiles, printSummary, writeFileAtomic, convFlops,
+} from './common';
+
+type PairV = number | [number, number];
+export interface LayerSpec {
+  inChannels?: number;
+  outChannels?: number;
+  kernelSize?: PairV;
+  stride?: PairV;
+  padding?: PairV | 'same' | 'valid';
+  dilation?: PairV;
+  groups?: number;
+  bias?: boolean;
+  paddingMode?: PaddingMode;
+}
+
+export interface RunOptions extends LayerSpec {
+  weights: string;
+  prefix: string;
+  config?: string;
+  outDir: string;
+  jobs: number;
+  threads?: number;
+}
+
+const CONFIG_KEYS: Record<string, keyof LayerSpec> = {
+  in_channels: 'inChannels', out_channels: 'outChannels', kernel_size: 'kernelSize', stride: 'stride',
+  padding: 'padding', dilation: 'dilation', groups: 'groups', bias: 'bias', padding_mode: 'paddingMode',
+};
+export const CONV_FLAG_KEYS = Object.values(CONFIG_KEYS);
+
+/** LAYER.json with PyTorch's argument names -> a LayerSpec (values are checked by Conv2d). */
+export function readConfig(file: string): LayerSpec {
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--config ${file}: ${(err as Error).message}`);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new UsageError(`--config ${file}: expected a JSON object such as {"in_channels": 3, "out_channels": 16, "kernel_size": 3}`);
+  const spec: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    const name = CONFIG_KEYS[key];
+    if (!Object.hasOwn(CONFIG_KEYS, key))
+      throw new UsageError(`--config ${file}: unknown key '${key}'; known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`);
+    spec[name] = value;
+  }
+  return spec as LayerSpec;
+}
+
+/** The layer: the spec, with in/out channels, kernel size and bias taken from the weights when not given. */
+export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefix: string, weightsFile: string): Conv2d {
+  const { Conv2d } = lib();
+  const wKey = `${prefix}weight`;
+  const w = Object.hasOwn(state, wKey) ? state[wKey] : undefined;
+  if (!w) {
+    const keys = Object.keys(state).filter((k) => k.endsWith('weight')).slice(0, 8);
+    const dtype = skippedDtype(state, wKey);
+    const skipped = dtype ? ` (it is ${/^[aeiu]/.test(dtype) ? 'an' : 'a'} ${dtype} tensor)` : '';
+    throw new Error(`${weightsFile} has no float tensor '${wKey}'${skipped}` +
+      (keys.length ? `; weights in the file: ${keys.join(', ')}${keys.length === 8 ? ', ...' : ''} ` +
+        "(--prefix is what comes before 'weight', e.g. --prefix layer1.0.conv1.)" : ''));
+  }
+  if (w.shape.length !== 4)
+    throw new Error(`'${wKey}' in ${weightsFile} has shape [${w.shape.join(', ')}]: a Conv2d weight is 4-D [out, in/groups, kH, kW]`);
+  const groups = spec.groups ?? 1;
+  const options: Conv2dOptions = {
+    stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups,
+    bias: spec.bias ?? Object.hasOwn(state, `${prefix}bias`), paddingMode: spec.paddingMode,
+  };
+  for (const k of Object.keys(options) as (keyof Conv2dOptions)[]) if (options[k] === undefined) delete options[k];
+  let conv: Conv2d;
+  try {
+    conv = new Conv2d(spec.inChannels ?? w.shape[1] * (typeof groups === 'number' ? groups : 1),
+      spec.outChannels ?? w.shape[0], spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
+  } catch (err) {
+    throw new UsageError(`invalid layer: ${(err as Error).message}`);
+  }
+  conv.loadStateDict(state, { prefix });
+  return conv;
+}
+
+export async function runCommand(inputs: string[], o: RunOptions): Promise<number> {
+  const simdconv = lib();
+  const flagsGiven = CONV_FLAG_KEYS.filter((k) => o[k] !== undefined);
+  if (o.config && flagsGiven.length)
+    throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) ` +
+      'cannot be combined: put everything in LAYER.json, or use flags only');
+  const spec: LayerSpec = o.config ? readConfig(o.config) : o;
+  const outputs = outputPaths(inputs, o.outDir);
+  if (o.threads !== undefined) simdconv.setNumThreads(o.threads);
+
+  const state = simdconv.loadSafetensors(o.weights);
+  let prefix = o.prefix;
+  // PyTorch prefixes end with '.': accept 'layer1.0.conv1' for 'layer1.0.conv1.'.
+  if (prefix && !prefix.endsWith('.') && !Object.hasOwn(state, `${prefix}weight`) && Object.hasOwn(state, `${prefix}.weight`))
+    prefix += '.';
+  const conv = buildLayer(spec, state, prefix, o.weights);
+  ensureDir(o.outDir);
+  console.log(`run: ${String(conv)} from ${o.weights}${prefix ? ` (prefix '${prefix}')` : ''}, ` +
+    `${inputs.length} file${inputs.length === 1 ? '' : 's'}, ${simdconv.getNumThreads()} threads`);
+
+  const summary = await processFiles('run', inputs, o.jobs, async (input, i) => {
+    const bytes = await fs.promises.readFile(input);
+    const x = simdconv.loadNpy(bytes);
+    const y = await conv.forwardAsync(x);
+    await writeFileAtomic(outputs[i], simdconv.saveNpy(y));
+    return { output: outputs[i], detail: `[${x.shape.join(', ')}] -> [${y.shape.join(', ')}]`, flops: convFlops(y.shape, conv) };
+  });
+  printSummary('run', summary, path.resolve(o.outDir));
+  return summary.failed ? 1 : 0;
+}

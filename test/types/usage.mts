@@ -1,0 +1,20 @@
+// An ESM consumer: `import ... from 'simdconv'` resolves to dist/index.d.mts ("import" condition).
+import simdconv, { Conv2d, Tensor, loadSafetensors, loadNpy, saveNpy, setNumThreads, getNumThreads } from 'simdconv';
+import type { Conv2dOptions, PaddingMode } from 'simdconv';
+
+const mode: PaddingMode = 'circular';
+const options: Conv2dOptions = { padding: 1, paddingMode: mode, bias: false };
+const conv = new Conv2d(4, 4, 3, options);
+const viaDefault: Conv2d = new simdconv.Conv2d(4, 4, 1);
+const x = new Tensor(new Float32Array(4 * 8 * 8), [4, 8, 8]);
+const y: Tensor = await conv.forwardAsync(x);
+const weights: Record<string, Tensor> = loadSafetensors('weights.safetensors');
+conv.loadStateDict(weights);
+const back: Tensor = loadNpy(saveNpy(y));
+setNumThreads(getNumThreads());
+const b: Tensor | null = viaDefault.bias;
+
+// @ts-expect-error Tensor needs a Float32Array
+new Tensor([1, 2, 3], [3]);
+
+export { back, b };
