@@ -13,8 +13,6 @@
 namespace binding {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t(1) << 31;
-
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   simdconv::set_num_threads(int(integer(info[0], "numThreads", 1, 1024)));
   return info.Env().Undefined();
@@ -43,10 +41,7 @@ Napi::Value SupportedIsas(const Napi::CallbackInfo& info) {
 Napi::Value OutputSize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const simdconv::LayerParams p = layer_params(info[0]);
-  simdconv::CallShape s;
-  s.batch = integer(info[1], "batch", 1, kMaxDim);
-  s.height = integer(info[2], "height", 1, kMaxDim);
-  s.width = integer(info[3], "width", 1, kMaxDim);
+  const simdconv::CallShape s = call_shape(info, 1);
   const auto o = guard(env, [&] { return simdconv::output_size(p, s); });
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, double(o.height)));
@@ -59,10 +54,7 @@ Napi::Value ReferenceConv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const simdconv::LayerParams p = layer_params(info[0]);
   const FloatArray in = float_array(info[1], "input");
-  simdconv::CallShape s;
-  s.batch = integer(info[2], "batch", 1, kMaxDim);
-  s.height = integer(info[3], "height", 1, kMaxDim);
-  s.width = integer(info[4], "width", 1, kMaxDim);
+  const simdconv::CallShape s = call_shape(info, 2);
   const FloatArray w = float_array(info[5], "weight");
   const float* b = nullptr;
   if (!info[6].IsNull() && !info[6].IsUndefined()) {

@@ -33,6 +33,15 @@ int64_t integer_field(const Napi::Object& o, const char* field, int64_t min, int
   return integer(o.Get(field), field, min, max);
 }
 
+simdconv::CallShape call_shape(const Napi::CallbackInfo& info, size_t first) {
+  constexpr int64_t kMaxDim = int64_t(1) << 31;
+  simdconv::CallShape s;
+  s.batch = integer(info[first], "batch", 1, kMaxDim);
+  s.height = integer(info[first + 1], "height", 1, kMaxDim);
+  s.width = integer(info[first + 2], "width", 1, kMaxDim);
+  return s;
+}
+
 simdconv::LayerParams layer_params(const Napi::Value& v) {
   if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "layer parameters must be an object");
   const auto o = v.As<Napi::Object>();

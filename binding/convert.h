@@ -21,6 +21,8 @@ FloatArray float_array(const Napi::Value& v, const char* name);
 // Integer in [min, max], else TypeError/RangeError naming the argument.
 int64_t integer(const Napi::Value& v, const char* name, int64_t min, int64_t max);
 int64_t integer_field(const Napi::Object& o, const char* field, int64_t min, int64_t max);
+// The call's (batch, height, width) from info[first], info[first+1], info[first+2].
+simdconv::CallShape call_shape(const Napi::CallbackInfo& info, size_t first);
 // Layer geometry from the plain object the JS layer passes.
 simdconv::LayerParams layer_params(const Napi::Value& v);
 // Requires `length` elements exactly.

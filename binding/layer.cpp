@@ -9,8 +9,6 @@
 namespace binding {
 namespace {
 
-constexpr int64_t kMaxDim = int64_t(1) << 31;
-
 // One forward call's buffers, checked against the layer on the JS thread.
 struct Call {
   simdconv::CallShape shape;
@@ -21,10 +19,7 @@ struct Call {
 Call check_call(const Napi::CallbackInfo& info, const simdconv::ConvLayer& layer) {
   Napi::Env env = info.Env();
   const FloatArray in = float_array(info[0], "input");
-  simdconv::CallShape s;
-  s.batch = integer(info[1], "batch", 1, kMaxDim);
-  s.height = integer(info[2], "height", 1, kMaxDim);
-  s.width = integer(info[3], "width", 1, kMaxDim);
+  const simdconv::CallShape s = call_shape(info, 1);
   const FloatArray out = float_array(info[4], "out");
   const simdconv::LayerParams& p = layer.params();
   const simdconv::OutputSize o = guard(env, [&] { return simdconv::output_size(p, s); });
