@@ -38,6 +38,12 @@ done
 if [ -x scripts/test-arm64.sh ] && command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64-static >/dev/null; then
   echo "== arm64: cpp/ suite cross-built and run under qemu"
   scripts/test-arm64.sh
+  echo "== arm64: the linux-arm64 Node-API prebuild, checked and loaded in an arm64 Node.js under qemu"
+  arm64_setup=../shared/tools/arm64-node/setup.sh
+  if [ -f "$arm64_setup" ] && [ "$(id -u)" = 0 ]; then
+    bash "$arm64_setup" >/dev/null || echo "   (arm64 Node.js sysroot could not be set up: the load test will be skipped)"
+  fi
+  scripts/build-arm64-prebuild.sh
 else
   echo "== arm64: skipped (needs g++-aarch64-linux-gnu and qemu-user-static; .ci/run installs them)"
 fi

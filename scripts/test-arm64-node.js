@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// Load check for the linux-arm64 prebuild, meant to run in an arm64 Node.js
+// (under qemu-aarch64 on an x86 host; see scripts/build-arm64-prebuild.sh):
+//
+//   <arm64 node> scripts/test-arm64-node.js [--quick]
+//
+// 1. The package (dist/, built by `npm run build:ts`) loads
+//    prebuilds/linux-arm64/node.napi.glibc.node through node-gyp-build (PREBUILDS_ONLY,
+//    so a host build/Release/ is never picked up) and reports the expected ISA:
+//    neon, or scalar under SIMDCONV_MAX_ISA=scalar.
+// 2. Every case of test/fixtures/parity.json (PyTorch float32 outputs) is run
+//    through the public API (Conv2d.forward / forwardAsync, functional conv2d)
+//    and must match within the parity suite's tolerance; forwardAsync must agree
+//    with forward bit for bit.
+// 3. Random layers (tile edges, groups, depthwise, every padding mode) against
+//    the addon's double-precision reference; 1 vs 3 threads bitwise identical;
+//    a forward inside a worker_thread equals the main thread's bit for bit.
+// --quick runs (2) on every 4th parity case only and fewer random layers.
+// Exits 1 on any failure. Timings under emulation mean nothing and are not printed.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { Worker } = require('worker_threads');
+
+process.env.PREBUILDS_ONLY = '1'; // read by node-gyp-build when first required
+const ROOT = path.join(__dirname, '..');
+const quick = process.argv.includes('--quick');
+const failures = [];
+const fail = (msg) => { failures.push(msg); console.error(`FAIL: ${msg}`); };
+
+if (process.arch !== 'arm64') fail(`process.arch is ${process.arch}, expected arm64 (run this in an arm64 Node.js)`);
+if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+  console.error('dist/index.js missing: run `npm run build:ts` first');
+  process.exit(1);
+}
+
+const resolved = require('node-gyp-build').resolve(ROOT);
+const expectedFile = path.join(ROOT, 'prebuilds', 'linux-arm64', 'node.napi.glibc.node');
+if (path.resolve(resolved) !== expectedFile) fail(`node-gyp-build resolved ${resolved}, expected ${expectedFile}`);
+
+const simdconv = require(ROOT);
+const { Tensor, Conv2d, conv2d, setNumThreads, getNumThreads, backendInfo } = simdconv;
+const { native } = require(path.join(ROOT, 'dist', 'native'));
+const { makeGeometry, nativeParams } = require(path.join(ROOT, 'dist', 'geometry'));
+
+const info = backendInfo();
+const cap = process.env.SIMDCONV_MAX_ISA;
+const wantIsa = cap === 'scalar' ? 'scalar' : 'neon';
+console.log(`node ${process.version} (${process.arch}, Node-API ${process.versions.napi}); addon ${path.relative(ROOT, resolved)}`);
+console.log(`backendInfo: isa=${info.isa} supported=[${info.supportedIsas.join(', ')}] threads=${info.numThreads}`);
+if (info.isa !== wantIsa) fail(`active ISA is ${info.isa}, expected ${wantIsa}${cap ? ` (SIMDCONV_MAX_ISA=${cap})` : ''}`);
+for (const isa of ['scalar', 'neon'])
+  if (!info.supportedIsas.includes(isa)) fail(`supportedIsas lacks ${isa}`);
+
+// ---- 2. PyTorch parity fixtures ---------------------------------------------
+const EPS32 = 2 ** -23;
+const FIX = path.join(ROOT, 'test', 'fixtures');
+const manifest = JSON.parse(fs.readFileSync(path.join(FIX, 'parity.json'), 'utf8'));
+const bin = (() => {
+  const buf = fs.readFileSync(path.join(FIX, 'parity.bin'));
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out = new Float32Array(buf.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
+  return out;
+})();
+const load = (ref) => bin.slice(ref.offset, ref.offset + ref.length);
+const sameBits = (a, b) => a.length === b.length &&
+  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+function checkParity(c, out, label) {
+  if (JSON.stringify(Array.from(out.shape)) !== JSON.stringify(c.outputShape)) {
+    fail(`${c.name} ${label}: shape [${out.shape}] vs PyTorch [${c.outputShape}]`);
+    return false;
+  }
+  const want = load(c.expected), bound = load(c.absBound);
+  const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
+  let bad = 0, worst = null;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(out.data[i] - want[i]);
+    if (err <= scale * bound[i]) continue;
+    bad++;
+    if (!worst || !(err <= worst.err)) worst = { i, got: out.data[i], want: want[i], err, tol: scale * bound[i] };
+  }
+  if (bad) fail(`${c.name} ${label}: ${bad}/${want.length} elements outside tolerance; worst #${worst.i}: ` +
+    `got ${worst.got} PyTorch ${worst.want} (|diff| ${worst.err.toExponential(3)} > ${worst.tol.toExponential(3)})`);
+  return bad === 0;
+}
+
+async function parity() {
+  const cases = manifest.cases.filter((_, i) => !quick || i % 4 === 0);
+  let passed = 0, elements = 0;
+  for (const c of cases) {
+    const bias = c.bias === null ? null : load(c.bias);
+    let ok;
+    if (c.functional) {
+      const out = conv2d(new Tensor(load(c.input), c.inputShape), new Tensor(load(c.weight), c.weightShape),
+        bias === null ? null : new Tensor(bias, [c.weightShape[0]]), c.options);
+      ok = checkParity(c, out, 'conv2d');
+    } else {
+      const conv = new Conv2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
+      if (conv.toString() !== c.repr) fail(`${c.name}: repr ${conv.toString()} vs PyTorch ${c.repr}`);
+      conv.loadStateDict({
+        weight: new Tensor(load(c.weight), c.weightShape),
+        bias: bias === null ? null : new Tensor(bias, [c.outChannels]),
+      });
+      const input = new Tensor(load(c.input), c.inputShape);
+      const out = conv.forward(input);
+      ok = checkParity(c, out, 'forward');
+      if (ok) {
+        const asyncOut = await conv.forwardAsync(input);
+        if (!sameBits(asyncOut.data, out.data)) { fail(`${c.name}: forwardAsync differs from forward`); ok = false; }
+      }
+    }
+    if (ok) { passed++; elements += c.expected.length; }
+  }
+  console.log(`parity: ${passed}/${cases.length} PyTorch fixture cases within tolerance (${elements} output elements)`);
+}
+
+// ---- 3. random layers against the double-precision reference ------------------
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randArray = (n, r) => Float32Array.from({ length: n }, () => r() * 2 - 1);
+
+function referenceOut(conv, input) {
+  const g = makeGeometry('reference', conv.inChannels, conv.outChannels, conv.kernelSize, {
+    stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups,
+    paddingMode: conv.paddingMode,
+  });
+  const [n, , h, w] = input.shape;
+  const [oh, ow] = native.outputSize(nativeParams(g), n, h, w);
+  const out = new Float32Array(n * conv.outChannels * oh * ow);
+  native.referenceConv2d(nativeParams(g), input.data, n, h, w, conv.weight.data,
+    conv.bias ? conv.bias.data : null, out);
+  return out;
+}
+
+function randomLayers() {
+  const r = rng(7);
+  const pick = (lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
+  const modes = ['zeros', 'reflect', 'replicate', 'circular'];
+  const count = quick ? 15 : 60;
+  let done = 0;
+  for (let t = 0; done < count && t < count * 20; t++) {
+    const kind = pick(0, 5);
+    const groups = kind < 3 ? 1 : kind < 4 ? pick(2, 3) : 0;
+    let cin, cout, g;
+    if (groups === 0) { cin = pick(1, 12); g = cin; cout = cin * pick(1, 2); }   // depthwise
+    else { g = groups; cin = g * pick(1, 20); cout = g * pick(1, 26); }         // crosses 8-row panels
+    const k = [pick(1, 4), pick(1, 4)];
+    const opts = { stride: [pick(1, 2), pick(1, 2)], dilation: [pick(1, 2), pick(1, 2)],
+      padding: [pick(0, 2), pick(0, 2)], groups: g, bias: r() < 0.5, paddingMode: modes[pick(0, 3)] };
+    const shape = [pick(1, 2), cin, pick(1, 17), pick(1, 29)];                 // widths around 12-pixel tiles
+    let conv, out;
+    const input = new Tensor(randArray(shape.reduce((a, b) => a * b, 1), r), shape);
+    try {
+      conv = new Conv2d(cin, cout, k, opts);
+      out = conv.forward(input);
+    } catch (e) {
+      if (e instanceof RangeError) continue;  // an invalid draw (e.g. reflect pad >= size): draw again
+      throw e;
+    }
+    const want = referenceOut(conv, input);
+    const K = (cin / g) * k[0] * k[1];
+    let maxW = 0;  // |x| <= 1: each output's terms sum to at most sum|w| + |b| of its channel
+    for (let oc = 0; oc < cout; oc++) {
+      let s = conv.bias ? Math.abs(conv.bias.data[oc]) : 0;
+      for (let i = 0; i < K; i++) s += Math.abs(conv.weight.data[oc * K + i]);
+      maxW = Math.max(maxW, s);
+    }
+    const tol = 4 * EPS32 * (Math.sqrt(K) + 2) * maxW;
+    let bad = 0;
+    for (let i = 0; i < want.length; i++) if (!(Math.abs(out.data[i] - want[i]) <= tol)) bad++;
+    if (bad) fail(`random layer ${conv} input [${shape}]: ${bad}/${want.length} elements off the reference`);
+    done++;
+  }
+  console.log(`random layers: ${done} checked against the native double-precision reference`);
+}
+
+function threadsAndWorker() {
+  const r = rng(99);
+  const conv = new Conv2d(24, 20, 3, { padding: 1, paddingMode: 'reflect' });
+  const input = new Tensor(randArray(2 * 24 * 21 * 25, r), [2, 24, 21, 25]);
+  const saved = getNumThreads();
+  setNumThreads(1);
+  const one = conv.forward(input);
+  setNumThreads(3);
+  const three = conv.forward(input);
+  setNumThreads(saved);
+  if (!sameBits(one.data, three.data)) fail('1 vs 3 threads differ');
+  else console.log('threads: 1 and 3 threads bitwise identical');
+
+  const code = `
+    process.env.PREBUILDS_ONLY = '1';
+    const { parentPort, workerData } = require('worker_threads');
+    const { Tensor, Conv2d } = require(workerData.root);
+    const conv = new Conv2d(24, 20, 3, { padding: 1, paddingMode: 'reflect' });
+    conv.loadStateDict({ weight: new Tensor(workerData.w, [20, 24, 3, 3]), bias: new Tensor(workerData.b, [20]) });
+    const out = conv.forward(new Tensor(workerData.x, [2, 24, 21, 25]));
+    parentPort.postMessage(out.data);`;
+  return new Promise((resolve) => {
+    const worker = new Worker(code, { eval: true, workerData: {
+      root: ROOT, w: conv.weight.data, b: conv.bias.data, x: input.data } });
+    worker.once('message', (data) => {
+      if (!sameBits(data, one.data)) fail('forward in a worker_thread differs from the main thread');
+      else console.log('worker_threads: the addon loads in a worker; forward bitwise identical');
+    });
+    worker.once('error', (e) => fail(`worker: ${e && e.message}`));
+    worker.once('exit', () => resolve());
+  });
+}
+
+(async () => {
+  try {
+    await parity();
+    randomLayers();
+    await threadsAndWorker();
+  } catch (e) {
+    fail(`uncaught: ${e && e.stack}`);
+  }
+  if (failures.length) {
+    console.error(`test-arm64-node: ${failures.length} failure(s)`);
+    process.exit(1);
+  }
+  console.log(`test-arm64-node: all checks passed (isa ${info.isa})`);
+})();
