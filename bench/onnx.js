@@ -1,0 +1,103 @@
+// A one-layer ONNX model for torch.nn.Conv2d, hand-encoded as protobuf (no
+// onnx-proto dependency): [Pad (reflect / edge / wrap)] -> Conv, weights and
+// bias as initializers. Only the handful of ModelProto fields we need; field
+// numbers from onnx/onnx.proto.
+'use strict';
+
+// ---- protobuf wire format --------------------------------------------------
+function varint(v) {
+  // non-negative integers up to 2^53 (all we need: sizes, enums, lengths)
+  const out = [];
+  let n = BigInt(v);
+  if (n < 0n) n += 1n << 64n; // two's complement, 10 bytes
+  do {
+    let b = Number(n & 0x7fn);
+    n >>= 7n;
+    if (n > 0n) b |= 0x80;
+    out.push(b);
+  } while (n > 0n);
+  return Buffer.from(out);
+}
+const key = (field, wire) => varint((field << 3) | wire);
+const fInt = (field, v) => Buffer.concat([key(field, 0), varint(v)]);
+const fBytes = (field, bytes) => {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+  return Buffer.concat([key(field, 2), varint(b.length), b]);
+};
+const fStr = (field, s) => fBytes(field, Buffer.from(s, 'utf8'));
+const fMsg = (field, parts) => fBytes(field, Buffer.concat(parts));
+const fPackedInts = (field, vals) => fBytes(field, Buffer.concat(vals.map(varint)));
+
+// ---- ONNX messages ---------------------------------------------------------
+const FLOAT = 1, INT64 = 7; // TensorProto.DataType
+const ATTR_INT = 2, ATTR_STRING = 3, ATTR_INTS = 7; // AttributeProto.AttributeType
+
+// TensorProto: dims=1, data_type=2, name=8, raw_data=9 (little-endian)
+function tensorProto(name, dims, dataType, typed) {
+  const raw = Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength);
+  return [fPackedInts(1, dims), fInt(2, dataType), fStr(8, name), fBytes(9, raw)];
+}
+
+// AttributeProto: name=1, i=3, s=4, ints=8, type=20
+function attr(name, value) {
+  if (typeof value === 'string') return [fStr(1, name), fBytes(4, Buffer.from(value)), fInt(20, ATTR_STRING)];
+  if (Array.isArray(value)) return [fStr(1, name), ...value.map((v) => fInt(8, v)), fInt(20, ATTR_INTS)];
+  return [fStr(1, name), fInt(3, value), fInt(20, ATTR_INT)];
+}
+
+// NodeProto: input=1, output=2, name=3, op_type=4, attribute=5
+function node(opType, name, inputs, outputs, attrs) {
+  return [
+    ...inputs.map((s) => fStr(1, s)), ...outputs.map((s) => fStr(2, s)), fStr(3, name), fStr(4, opType),
+    ...Object.entries(attrs).map(([k, v]) => fMsg(5, attr(k, v))),
+  ];
+}
+
+// ValueInfoProto{name=1, type=2: TypeProto{tensor_type=1: {elem_type=1, shape=2: {dim=1: {dim_value=1}}}}}
+function valueInfo(name, dims) {
+  const shape = dims.map((d) => fMsg(1, [fInt(1, d)]));
+  return [fStr(1, name), fMsg(2, [fMsg(1, [fInt(1, FLOAT), fMsg(2, shape)])])];
+}
+
+/**
+ * ONNX model bytes for one Conv2d layer, PyTorch semantics.
+ * c: { N, Cin, H, W, Cout, kernel:[kh,kw], stride, padding, dilation, groups, padding_mode }
+ * weight: Float32Array [Cout, Cin/groups, kh, kw]; bias: Float32Array [Cout] or null.
+ */
+function convModel(c, weight, bias, outShape) {
+  const OPSET = 19; // Pad mode 'wrap' (circular) needs opset >= 19
+  const [ph, pw] = c.padding;
+  const mode = { zeros: 'constant', reflect: 'reflect', replicate: 'edge', circular: 'wrap' }[c.padding_mode];
+  if (!mode) throw new Error(`unknown padding_mode ${c.padding_mode}`);
+  const padFirst = mode !== 'constant' && (ph > 0 || pw > 0);
+  const nodes = [], inits = [];
+  let convIn = 'x';
+  if (padFirst) {
+    // pads: [x1_begin, x2_begin, ..., x1_end, x2_end, ...] over N, C, H, W
+    inits.push(tensorProto('pads', [8], INT64, new BigInt64Array([0n, 0n, BigInt(ph), BigInt(pw), 0n, 0n, BigInt(ph), BigInt(pw)])));
+    nodes.push(node('Pad', 'pad', ['x', 'pads'], ['xpad'], { mode }));
+    convIn = 'xpad';
+  }
+  const [kh, kw] = c.kernel;
+  inits.push(tensorProto('w', [c.Cout, c.Cin / c.groups, kh, kw], FLOAT, weight));
+  const convInputs = [convIn, 'w'];
+  if (bias) {
+    inits.push(tensorProto('b', [c.Cout], FLOAT, bias));
+    convInputs.push('b');
+  }
+  const convPads = padFirst ? [0, 0, 0, 0] : [ph, pw, ph, pw];
+  nodes.push(node('Conv', 'conv', convInputs, ['y'], {
+    kernel_shape: [kh, kw], strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups,
+  }));
+  // GraphProto: node=1, name=2, initializer=5, input=11, output=12
+  const graph = [
+    ...nodes.map((n) => fMsg(1, n)), fStr(2, 'conv2d'), ...inits.map((t) => fMsg(5, t)),
+    fMsg(11, valueInfo('x', [c.N, c.Cin, c.H, c.W])), fMsg(12, valueInfo('y', outShape)),
+  ];
+  // ModelProto: ir_version=1, producer_name=2, graph=7, opset_import=8 {domain=1, version=2}
+  return new Uint8Array(Buffer.concat([
+    fInt(1, 9), fStr(2, 'simdconv-bench'), fMsg(7, graph), fMsg(8, [fStr(1, ''), fInt(2, OPSET)]),
+  ]));
+}
+
+module.exports = { convModel };

@@ -1,0 +1,714 @@
+#!/usr/bin/env node
+// The Conv2d benchmark suite (`npm run bench`): every layer shape in
+// bench/suite.json, at 1 thread and at all cores, simdconv side by side with
+// ONNX Runtime (onnxruntime-node, a one-Conv ONNX model built in memory) and,
+// when `python3 -c 'import torch'` works, PyTorch (bench/torch_bench.py as a
+// worker process). Every peer's output is checked against simdconv's before
+// it is timed. Then event-loop delay under forwardAsync (bench/event-loop.js)
+// and peak RSS of a big layer (bench/peak-rss.js).
+//
+//   node bench/run.js [--quick] [--cases a,b] [--threads 1,2] [--json FILE] [--markdown]
+//                     [--no-torch] [--no-ort] [--no-event-loop] [--no-rss] [--event-loop] [--rss]
+//                     [--wait-idle S | --no-wait-idle] [--rounds N]
+//
+// Progress goes to stderr, the report to stdout (markdown with --markdown).
+// Timing: per case and thread count, R rounds; in each round every library
+// runs one sample (a batch of calls long enough to time, ~40 ms; --quick
+// ~15 ms), in an order that rotates from round to round, with a short pause
+// between libraries so that spinning worker pools settle. Reported: the median
+// over rounds of seconds per call. The machine may be shared: medians, not means.
+'use strict';
+
+// Fresh multi-MB output buffers otherwise come from mmap and page-fault on
+// every call (glibc's dynamic mmap threshold), which swings timings 20-60%:
+// re-run this script with the thresholds pinned unless they already are.
+require('./tunables').ensureTunables(__filename);
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const { cpuSnapshot, otherLoad, waitIdle } = require('./cpuload');
+
+const ROOT = path.resolve(__dirname, '..');
+const SUITE = path.join(__dirname, 'suite.json');
+const EPS32 = 2 ** -23;
+const GAP_MS = Number(process.env.BENCH_GAP_MS || 10); // > libgomp's and ORT's spin-wait after a parallel region
+
+// ---------------------------------------------------------------- options
+function parseArgs(argv) {
+  const o = {
+    quick: false, json: null, cases: null, threads: null, markdown: false,
+    torch: true, ort: true, eventLoop: true, rss: true, suite: true, rounds: null, waitIdle: 10,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const eq = a.indexOf('=');
+      if (eq >= 0) return a.slice(eq + 1);
+      if (i + 1 >= argv.length) usage(`${a} needs a value`);
+      return argv[++i];
+    };
+    const name = a.split('=')[0];
+    switch (name) {
+      case '--quick': o.quick = true; break;
+      case '--json': o.json = val(); break;
+      case '--cases': o.cases = val().split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--threads': o.threads = val().split(',').map(Number); break;
+      case '--rounds': o.rounds = Number(val()); break;
+      case '--markdown': o.markdown = true; break;
+      case '--wait-idle': o.waitIdle = Number(val()); break;
+      case '--no-wait-idle': o.waitIdle = 0; break;
+      case '--no-torch': o.torch = false; break;
+      case '--no-ort': o.ort = false; break;
+      case '--no-event-loop': o.eventLoop = false; break;
+      case '--no-rss': o.rss = false; break;
+      case '--event-loop': o.only = o.only || new Set(); o.only.add('event-loop'); break;
+      case '--rss': o.only = o.only || new Set(); o.only.add('rss'); break;
+      case '--help': case '-h': usage(); break;
+      default: usage(`unknown option ${a}`);
+    }
+  }
+  if (o.only) {
+    o.suite = false;
+    o.eventLoop = o.only.has('event-loop');
+    o.rss = o.only.has('rss');
+  }
+  return o;
+}
+
+function usage(err) {
+  const text = `usage: node bench/run.js [options]    (npm run bench -- [options])
+  --quick            fewer rounds and shorter samples
+  --cases a,b        only these cases of bench/suite.json
+  --threads 1,2      thread counts (default: 1 and all cores)
+  --rounds N         samples per library, case and thread count (default 15, --quick 5)
+  --wait-idle S      before each row, wait up to S s (default 10) until other processes leave
+                     the row's thread count of cores free; --no-wait-idle: don't wait
+  --json FILE        write all results (every sample) to FILE
+  --markdown         print the report as markdown (for BENCHMARKS.md)
+  --no-torch / --no-ort / --no-event-loop / --no-rss   skip a part
+  --event-loop       only the event-loop test;  --rss  only the peak-RSS test`;
+  if (err) { console.error(`bench/run.js: ${err}\n${text}`); process.exit(2); }
+  console.log(text);
+  process.exit(0);
+}
+
+const log = (...a) => console.error(...a);
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const i = (s.length - 1) * q, lo = Math.floor(i), hi = Math.ceil(i);
+  return s[lo] + (s[hi] - s[lo]) * (i - lo);
+};
+const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
+const nowS = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** Deterministic floats in [-1, 1) (mulberry32). */
+function randomArray(n, seed) {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- machine
+function sh(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60000, ...opts }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function machineInfo(simdconv) {
+  const lscpu = sh('lscpu') || '';
+  const field = (k) => (lscpu.match(new RegExp(`^${k}:\\s*(.+)$`, 'm')) || [])[1];
+  let ortVersion = null;
+  try { ortVersion = require(path.join(ROOT, 'node_modules/onnxruntime-node/package.json')).version; } catch { /* absent */ }
+  const head = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
+  const dirty = head && sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']);
+  let version = null;
+  try { version = require(path.join(ROOT, 'package.json')).version; } catch { /* absent */ }
+  return {
+    date: new Date().toISOString(),
+    commit: head ? `${head}${dirty ? ' + uncommitted changes' : ''}` : 'unknown (not a git checkout)',
+    simdconv: version,
+    backend: simdconv.backendInfo(),
+    cpu: field('Model name') || os.cpus()[0]?.model || 'unknown',
+    cpuFamily: field('CPU family') ? `family ${field('CPU family')} model ${field('Model')}` : null,
+    cores: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+    threadsPerCore: field('Thread\\(s\\) per core'),
+    hypervisor: field('Hypervisor vendor'),
+    flags: ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'asimd', 'sve'].filter((f) =>
+      new RegExp(`\\b${f}\\b`).test(field('Flags') || '')),
+    memGiB: +(os.totalmem() / 2 ** 30).toFixed(1),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    ort: ortVersion,
+    glibcTunables: process.env.GLIBC_TUNABLES,
+  };
+}
+
+/**
+ * FMA roof (GFLOP/s) at each thread count: bench/fma_roof.c built with the
+ * system C compiler (no compiler: no roof). Measured best-of-repeats per ISA;
+ * `merge` keeps the best of several measurements. The n-thread roof is
+ * max(measured n threads, n x measured 1 thread): on a shared machine the
+ * n-thread measurement comes out low whenever another process holds a core.
+ */
+function fmaRoofMeasure(threadCounts) {
+  const cc = process.env.CC || 'cc';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-roof-'));
+  const exe = path.join(dir, 'fma_roof');
+  try {
+    const build = spawnSync(cc, ['-O2', '-pthread', '-o', exe, path.join(__dirname, 'fma_roof.c')],
+      { encoding: 'utf8', timeout: 120000 });
+    if (build.error || build.status !== 0)
+      return { note: `no roof: could not build bench/fma_roof.c with '${cc}' (${build.error ? build.error.code : build.stderr.split('\n')[0]})` };
+    const measured = {};
+    for (const t of [...new Set([1, ...threadCounts])]) {
+      const r = JSON.parse(execFileSync(exe, [String(t)], { encoding: 'utf8', timeout: 120000 }));
+      delete r.threads;
+      measured[t] = r;
+    }
+    return { measured, compiler: cc };
+  } catch (err) {
+    return { note: `no roof: ${err.message.split('\n')[0]}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function mergeRoof(a, b) {
+  if (!a || !a.measured) return b;
+  if (!b || !b.measured) return a;
+  const measured = {};
+  for (const t of Object.keys(a.measured)) {
+    measured[t] = { ...a.measured[t] };
+    for (const [isa, v] of Object.entries(b.measured[t] || {})) measured[t][isa] = Math.max(measured[t][isa] || 0, v);
+  }
+  return { ...a, measured };
+}
+
+function roofByThreads(roof) {
+  if (!roof || !roof.measured) return null;
+  const out = {};
+  const one = roof.measured[1];
+  for (const [t, m] of Object.entries(roof.measured)) {
+    const isa = Object.keys(m).reduce((x, k) => (m[k] > m[x] ? k : x));
+    const perCore = one && one[isa] ? Number(t) * one[isa] : 0;
+    out[t] = { gflops: Math.max(m[isa], perCore), isa, measured: m[isa], fromPerCore: perCore > m[isa] };
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- torch worker
+function findTorchPython() {
+  const candidates = [process.env.SIMDCONV_BENCH_PYTHON, '/usr/bin/python3', 'python3'].filter(Boolean);
+  const tried = [];
+  for (const py of candidates) {
+    const r = spawnSync(py, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', timeout: 120000 });
+    if (!r.error && r.status === 0) return { python: py, version: r.stdout.trim() };
+    tried.push(py);
+  }
+  return { note: `PyTorch column skipped: no 'import torch' in ${tried.join(', ')}` };
+}
+
+class TorchWorker {
+  constructor(python) {
+    this.proc = spawn(python, [path.join(__dirname, 'torch_bench.py'), '--serve'],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = readline.createInterface({ input: this.proc.stdout });
+    this.waiting = [];
+    this.lines.on('line', (line) => {
+      const w = this.waiting.shift();
+      if (w) w.resolve(line);
+    });
+    this.proc.on('exit', (code) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`torch worker exited (${code})`));
+      this.dead = true;
+    });
+  }
+
+  async request(obj) {
+    if (this.dead) throw new Error('torch worker is not running');
+    const p = new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.proc.stdin.write(`${JSON.stringify(obj)}\n`);
+    const rep = JSON.parse(await p);
+    if (!rep.ok) throw new Error(`torch: ${rep.error}`);
+    return rep;
+  }
+
+  close() {
+    if (this.dead) return;
+    try { this.proc.stdin.end(`${JSON.stringify({ cmd: 'quit' })}\n`); } catch { /* gone */ }
+  }
+}
+
+// ---------------------------------------------------------------- one case
+const OVERHEAD_CASE = {
+  name: 'overhead_1x1', N: 1, Cin: 1, H: 1, W: 1, Cout: 1, kernel: [1, 1], stride: [1, 1], padding: [0, 0],
+  dilation: [1, 1], groups: 1, padding_mode: 'zeros',
+};
+function outShapeOf(c) {
+  const o = (i, k, s, p, d) => Math.floor((i + 2 * p - d * (k - 1) - 1) / s) + 1;
+  return [c.N, c.Cout, o(c.H, c.kernel[0], c.stride[0], c.padding[0], c.dilation[0]),
+    o(c.W, c.kernel[1], c.stride[1], c.padding[1], c.dilation[1])];
+}
+
+function gflopOf(c) {
+  const [n, co, oh, ow] = outShapeOf(c);
+  return (2 * n * co * oh * ow * (c.Cin / c.groups) * c.kernel[0] * c.kernel[1]) / 1e9;
+}
+
+function shapeLabel(c) {
+  const pair = (p) => (p[0] === p[1] ? `${p[0]}` : `${p[0]},${p[1]}`);
+  let s = `${c.N}x${c.Cin}x${c.H}x${c.W}→${c.Cout} k${c.kernel[0]}x${c.kernel[1]}`;
+  if (c.stride[0] !== 1 || c.stride[1] !== 1) s += ` s${pair(c.stride)}`;
+  if (c.padding[0] || c.padding[1]) s += ` p${pair(c.padding)}`;
+  if (c.dilation[0] !== 1 || c.dilation[1] !== 1) s += ` d${pair(c.dilation)}`;
+  if (c.groups !== 1) s += c.groups === c.Cin && c.groups === c.Cout ? ' dw' : ` g${c.groups}`;
+  if (c.padding_mode !== 'zeros') s += ` ${c.padding_mode}`;
+  return s;
+}
+
+/**
+ * max |a - b| against a float32 error bound for a length-K reduction:
+ * 16 eps (sqrt(K) + 2) * M, M = max|x| * max over channels of (sum|w| + |b|).
+ * Any real modelling error (padding, stride, layout) is orders of magnitude above it.
+ */
+function agreement(a, b, tol) {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
+  }
+  return { maxDiff: worst, tol, ok: worst <= tol && a.length === b.length };
+}
+
+function toleranceOf(c, x, w, b) {
+  let maxX = 0;
+  for (const v of x) maxX = Math.max(maxX, Math.abs(v));
+  const k = w.length / c.Cout;
+  let m = 0;
+  for (let oc = 0; oc < c.Cout; oc++) {
+    let s = 0;
+    for (let i = 0; i < k; i++) s += Math.abs(w[oc * k + i]);
+    m = Math.max(m, s * maxX + (b ? Math.abs(b[oc]) : 0));
+  }
+  return 16 * EPS32 * (Math.sqrt(k) + 2) * m;
+}
+
+function readF32(file) {
+  const buf = fs.readFileSync(file);
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+}
+
+/** A timed library: `run(k)` performs k calls and resolves to total seconds. */
+async function calibrate(lib, targetS, minCalls) {
+  // warm up: at least minCalls calls and 3x the sample length
+  let calls = 0, spent = 0, last = Infinity;
+  while (calls < minCalls || spent < 3 * targetS) {
+    const t = await lib.run(1);
+    last = Math.min(last, t);
+    spent += t;
+    calls++;
+    if (calls >= 50) break;
+  }
+  return last;
+}
+
+async function benchCase(c, ctx, threads) {
+  const { simdconv, ort, torch, opts, tmp } = ctx;
+  const { Conv2d, Tensor, setNumThreads } = simdconv;
+  const conv = new Conv2d(c.Cin, c.Cout, c.kernel, {
+    stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, paddingMode: c.padding_mode,
+  });
+  const x = new Tensor(randomArray(c.N * c.Cin * c.H * c.W, 12345), [c.N, c.Cin, c.H, c.W]);
+  const shape = outShapeOf(c);
+  const out = Tensor.zeros(shape);
+  const w = conv.weight.data, b = conv.bias ? conv.bias.data : null;
+  const tol = toleranceOf(c, x.data, w, b);
+  const gflop = gflopOf(c);
+  const base = path.join(tmp, c.name);
+  if (torch) {
+    fs.writeFileSync(`${base}.x`, x.data);
+    fs.writeFileSync(`${base}.w`, w);
+    if (b) fs.writeFileSync(`${base}.b`, b);
+  }
+  const model = ort ? require('./onnx').convModel(c, w, b, shape) : null;
+  const result = { case: c.name, shape: shapeLabel(c), gflop, byThreads: {} };
+
+  for (const t of threads) {
+    const r = { threads: t, libs: {} };
+    result.byThreads[t] = r;
+    setNumThreads(t);
+    conv.forward(x, { out });
+    r.algorithm = conv.backend ? `${conv.backend.algorithm}/${conv.backend.isa}` : null;
+    const ref = Float32Array.from(out.data);
+    const libs = [];
+    libs.push({
+      name: 'simdconv',
+      run: async (k) => {
+        const t0 = nowS();
+        for (let i = 0; i < k; i++) conv.forward(x, { out });
+        return nowS() - t0;
+      },
+    });
+
+    let session = null;
+    if (ort) {
+      try {
+        session = await ort.InferenceSession.create(model, {
+          intraOpNumThreads: t, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
+        });
+        const feeds = { x: new ort.Tensor('float32', x.data, x.shape) };
+        const yBuf = new Float32Array(out.data.length);
+        const fetches = { y: new ort.Tensor('float32', yBuf, shape) }; // preallocated output
+        await session.run(feeds, fetches);
+        const agree = agreement(yBuf, ref, tol);
+        r.libs.ort = { check: agree };
+        if (!agree.ok) {
+          r.libs.ort.error = `ORT output differs from simdconv's: max |diff| ${agree.maxDiff.toExponential(2)} > tol ${tol.toExponential(2)}`;
+          log(`  ${c.name} @${t}: ${r.libs.ort.error}`);
+        } else {
+          libs.push({
+            name: 'ort',
+            run: async (k) => {
+              const t0 = nowS();
+              for (let i = 0; i < k; i++) await session.run(feeds, fetches);
+              return nowS() - t0;
+            },
+          });
+        }
+      } catch (err) {
+        r.libs.ort = { error: `ORT failed: ${err.message}` };
+        log(`  ${c.name} @${t}: ${r.libs.ort.error}`);
+      }
+    }
+
+    if (torch) {
+      try {
+        const rep = await torch.request({
+          cmd: 'setup', case: c, threads: t, input: `${base}.x`, weight: `${base}.w`,
+          bias: b ? `${base}.b` : null, output: `${base}.y`,
+        });
+        const agree = agreement(readF32(`${base}.y`), ref, tol);
+        r.libs.torch = { check: agree, torchThreads: rep.threads };
+        if (!agree.ok) {
+          r.libs.torch.error = `PyTorch output differs from simdconv's: max |diff| ${agree.maxDiff.toExponential(2)} > tol ${tol.toExponential(2)}`;
+          log(`  ${c.name} @${t}: ${r.libs.torch.error}`);
+        } else {
+          libs.push({ name: 'torch', run: async (k) => (await torch.request({ cmd: 'time', iters: k })).seconds });
+        }
+      } catch (err) {
+        r.libs.torch = { error: `PyTorch failed: ${err.message}` };
+        log(`  ${c.name} @${t}: ${r.libs.torch.error}`);
+      }
+    }
+
+    const pids = [process.pid, ...(torch && torch.proc.pid ? [torch.proc.pid] : [])];
+    if (opts.waitIdle > 0) {
+      r.waitIdle = await waitIdle(pids, ctx.cores, t, opts.waitIdle);
+      if (r.waitIdle.gaveUp) log(`  (machine still busy after ${opts.waitIdle} s: other load ${r.waitIdle.load.toFixed(2)} cores; measuring anyway)`);
+    }
+    // calibrate: calls per sample so that one sample lasts ~targetS
+    const targetS = opts.quick ? 0.015 : 0.04;
+    for (const lib of libs) {
+      const one = await calibrate(lib, targetS, opts.quick ? 2 : 3);
+      lib.batch = Math.max(1, Math.round(targetS / one));
+      lib.samples = [];
+      lib.estimate = one;
+      sleepSync(5);
+    }
+    // rounds: fewer for slow cases (keeps the whole suite to minutes), at least 5
+    const cpu0 = cpuSnapshot(pids);
+    let rounds = opts.rounds || (opts.quick ? 5 : 15);
+    const perRound = libs.reduce((a, l) => a + l.batch * l.estimate, 0);
+    const budget = opts.quick ? 5 : 25;
+    if (!opts.rounds && rounds * perRound > budget) rounds = Math.max(5, Math.floor(budget / perRound));
+    for (let round = 0; round < rounds; round++) {
+      for (let j = 0; j < libs.length; j++) {
+        const lib = libs[(round + j) % libs.length];
+        lib.samples.push((await lib.run(lib.batch)) / lib.batch);
+        sleepSync(GAP_MS); // let the previous library's spinning pool threads go to sleep
+      }
+    }
+    r.otherLoad = otherLoad(cpu0, cpuSnapshot(pids), ctx.cores);
+    for (const lib of libs) {
+      const med = median(lib.samples);
+      r.libs[lib.name] = {
+        ...(r.libs[lib.name] || {}),
+        seconds: med, gflops: gflop / med, batch: lib.batch, rounds,
+        samples: lib.samples,
+        iqr: (quantile(lib.samples, 0.75) - quantile(lib.samples, 0.25)) / med,
+      };
+    }
+    const s = r.libs.simdconv;
+    if (r.libs.ort && r.libs.ort.seconds) s.vsOrt = r.libs.ort.seconds / s.seconds;
+    if (r.libs.torch && r.libs.torch.seconds) s.vsTorch = r.libs.torch.seconds / s.seconds;
+    if (session) await session.release();
+    const f = (l) => (r.libs[l] && r.libs[l].gflops ? r.libs[l].gflops.toFixed(1) : '-');
+    log(`  ${c.name.padEnd(16)} ${t} thr: simdconv ${f('simdconv')}  ort ${f('ort')}  torch ${f('torch')} GFLOP/s` +
+      `  (${rounds} rounds${r.otherLoad != null ? `, other load ${r.otherLoad.toFixed(2)} cores` : ''})`);
+  }
+  for (const ext of ['x', 'w', 'b', 'y']) fs.rmSync(`${base}.${ext}`, { force: true });
+  return result;
+}
+
+// ---------------------------------------------------------------- report
+function fmt(v, d = 1) {
+  return v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d);
+}
+
+function summary(results, threads) {
+  const out = {};
+  for (const t of threads) {
+    const vsOrt = [], vsTorch = [], roof = [];
+    for (const r of results) {
+      const s = r.byThreads[t] && r.byThreads[t].libs.simdconv;
+      if (!s) continue;
+      if (s.vsOrt) vsOrt.push(s.vsOrt);
+      if (s.vsTorch) vsTorch.push(s.vsTorch);
+      if (s.roofPct) roof.push(s.roofPct);
+    }
+    out[t] = {
+      geomeanVsOrt: geomean(vsOrt), nOrt: vsOrt.length,
+      geomeanVsTorch: geomean(vsTorch), nTorch: vsTorch.length,
+      geomeanRoofPct: geomean(roof),
+    };
+  }
+  return out;
+}
+
+function table(results, t, hasTorch, md) {
+  const head = ['case', 'shape', 'GFLOP', 'simdconv ms', 'simdconv GFLOP/s', '% roof', 'ORT GFLOP/s', 'simdconv/ORT'];
+  if (hasTorch) head.push('torch GFLOP/s', 'simdconv/torch');
+  head.push('noise ±', 'other load', 'simdconv path');
+  const rows = results.map((r) => {
+    const L = r.byThreads[t].libs;
+    const s = L.simdconv || {};
+    const peer = (l) => (L[l] && L[l].error ? 'FAILED' : fmt(L[l] && L[l].gflops));
+    const row = [r.case, r.shape, fmt(r.gflop, 3), fmt(s.seconds * 1e3, 3), fmt(s.gflops), fmt(s.roofPct),
+      peer('ort'), s.vsOrt ? `${fmt(s.vsOrt, 2)}x` : '—'];
+    if (hasTorch) row.push(peer('torch'), s.vsTorch ? `${fmt(s.vsTorch, 2)}x` : '—');
+    const iqr = Math.max(...Object.values(L).map((v) => v.iqr || 0));
+    const other = r.byThreads[t].otherLoad;
+    row.push(`±${fmt(50 * iqr, 0)}%`, other == null ? '—' : other.toFixed(2), r.byThreads[t].algorithm || '');
+    return row;
+  });
+  if (md) {
+    const line = (cells) => `| ${cells.join(' | ')} |`;
+    return [line(head), line(head.map((h, i) => (i < 2 || i === head.length - 1 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function report(all, md) {
+  const { machine: m, roof, results, threads, summary: sum, torchInfo, eventLoop, rss, options } = all;
+  const L = [];
+  const h = (s) => L.push(md ? `### ${s}\n` : `== ${s}`);
+  const p = (s) => L.push(s);
+  p(`${md ? '**' : ''}Measured on commit ${m.commit}, ${m.date}${md ? '**' : ''}, with \`${all.command}\`, ` +
+    `${m.cores} cores of ${m.cpu}.`);
+  p('');
+  h('Machine and setup');
+  const kv = [
+    ['measured on', `commit ${m.commit}, ${m.date}`],
+    ['command', all.command],
+    ['CPU', `${m.cpu}${m.cpuFamily ? ` (${m.cpuFamily})` : ''}, ${m.cores} cores` +
+      `${m.threadsPerCore ? `, ${m.threadsPerCore} thread(s) per core` : ''}${m.hypervisor ? `, ${m.hypervisor} VM` : ''}; ${m.flags.join(' ')}`],
+    ['OS / memory', `${m.os}, ${m.memGiB} GiB`],
+    ['Node.js', m.node],
+    ['simdconv', `${m.simdconv}, ISA ${m.backend.isa} (supported: ${m.backend.supportedIsas.join(', ')})`],
+    ['ONNX Runtime', all.ortNote ? all.ortNote : m.ort ? `onnxruntime-node ${m.ort} (CPU EP, intraOpNumThreads = threads, interOpNumThreads 1, graphOptimizationLevel all, sequential; preallocated output)` : 'not installed'],
+    ['PyTorch', torchInfo.version ? `${torchInfo.version} (${torchInfo.python}${torchInfo.parallel ? `, ${torchInfo.parallel}` : ''}${torchInfo.mkldnn ? ', oneDNN' : ''}; torch.set_num_threads = threads; allocates its output)` : torchInfo.note],
+    ['GLIBC_TUNABLES', m.glibcTunables],
+    ['FMA roof', roof && roof.byThreads ? Object.entries(roof.byThreads).map(([t, r]) =>
+      `${t} thr ${r.gflops.toFixed(0)} GFLOP/s ${r.isa}` + (r.fromPerCore ? ` (${t} x 1 thread; measured ${r.measured.toFixed(0)})` : '')).join('; ') +
+      ` — bench/fma_roof.c, best of repeats before and after the suite; 1 thread per ISA: ${
+        Object.entries(roof.measured[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` : (roof ? roof.note : 'not measured')],
+    ['timing', `median over rounds of seconds per call; ${options.quick ? 'quick: 5 rounds, ~15 ms samples' : 'up to 15 rounds (at least 5), ~40 ms samples'}; libraries interleaved sample by sample. ` +
+      "'noise ±': half the interquartile range of the samples over the median, worst library of the row; " +
+      "'other load': cores' worth of CPU that other processes (and VM steal) used while the row was measured"],
+  ];
+  if (md) { p('| | |\n|---|---|'); for (const [k, v] of kv) p(`| ${k} | ${String(v).replace(/\|/g, '\\|')} |`); } else for (const [k, v] of kv) p(`${k.padEnd(15)} ${v}`);
+  p('');
+  if (results && results.length) {
+    const hasTorch = results.some((r) => Object.values(r.byThreads).some((b) => b.libs.torch));
+    for (const t of threads) {
+      h(`${t} thread${t > 1 ? 's' : ''}`);
+      p(table(results, t, hasTorch, md));
+      p('');
+      const s = sum[t];
+      p(`geomean simdconv/ORT at ${t} thread${t > 1 ? 's' : ''}: ${fmt(s.geomeanVsOrt, 2)}x over ${s.nOrt} cases` +
+        (hasTorch ? `; simdconv/torch: ${fmt(s.geomeanVsTorch, 2)}x over ${s.nTorch} cases` : '') +
+        `; geomean % of roof: ${fmt(s.geomeanRoofPct)}`);
+      p('');
+    }
+    const failures = [];
+    for (const r of results) for (const b of Object.values(r.byThreads)) for (const [lib, v] of Object.entries(b.libs))
+      if (v.error) failures.push(`${r.case} @${b.threads} thr, ${lib}: ${v.error}`);
+    for (const r of results) for (const b of Object.values(r.byThreads))
+      if (b.libs.ort && b.libs.ort.check && !b.libs.ort.check.ok && b.libs.torch && b.libs.torch.check && !b.libs.torch.check.ok)
+        failures.push(`${r.case} @${b.threads} thr: simdconv disagrees with both ONNX Runtime and PyTorch: most likely a simdconv bug`);
+    if (failures.length) { h('Validation / peer failures'); for (const f of failures) p(`- ${f}`); p(''); }
+    if (all.overhead) {
+      const o = all.overhead.byThreads[1].libs;
+      const us = (l) => (o[l] && o[l].seconds ? `${(o[l].seconds * 1e6).toFixed(1)} µs` : '—');
+      p(`Per-call overhead (a 1x1x1x1 conv, 1 thread, median): simdconv forward(x, {out}) ${us('simdconv')}, ` +
+        `ORT await session.run() ${us('ort')}${hasTorch ? `, PyTorch conv(x) ${us('torch')}` : ''}.`);
+      p('');
+    }
+  }
+  if (eventLoop) {
+    h('Event-loop delay during forwardAsync (bench/event-loop.js)');
+    p(eventLoop.error ? `failed: ${eventLoop.error}` : require('./event-loop').format(eventLoop, md));
+    p('');
+  }
+  if (rss) {
+    h('Peak RSS, 1x64x512x512 3x3 conv, padding 1 (bench/peak-rss.js)');
+    p(rss.error ? `failed: ${rss.error}` : require('./peak-rss').format(rss, md));
+    p('');
+  }
+  return L.join('\n');
+}
+
+function runChild(script, args) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), '--json-stdout', ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24, timeout: 600000 });
+  if (r.error) return { error: r.error.message };
+  if (r.status !== 0) return { error: `${script} exited with ${r.status}` };
+  try { return JSON.parse(r.stdout); } catch { return { error: `${script}: unreadable output` }; }
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  let simdconv;
+  try {
+    simdconv = require(ROOT);
+  } catch (err) {
+    console.error(`bench/run.js: cannot load simdconv from ${ROOT} (run \`npm run build\` first): ${err.message}`);
+    process.exit(1);
+  }
+  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+  const threads = opts.threads || [...new Set([1, cores])];
+  const all = {
+    command: `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    options: opts, threads, machine: machineInfo(simdconv), torchInfo: {},
+  };
+  if (opts.suite) {
+    const suite = JSON.parse(fs.readFileSync(SUITE, 'utf8'));
+    let cases = suite.cases;
+    if (opts.cases) {
+      const unknown = opts.cases.filter((n) => !cases.some((c) => c.name === n));
+      if (unknown.length) usage(`unknown case(s) ${unknown.join(', ')}; known: ${cases.map((c) => c.name).join(', ')}`);
+      cases = cases.filter((c) => opts.cases.includes(c.name));
+    }
+    log(`measuring the FMA roof (bench/fma_roof.c) at ${threads.join(', ')} thread(s)...`);
+    await waitIdle([process.pid], cores, cores, opts.waitIdle);
+    all.roof = fmaRoofMeasure(threads);
+    if (all.roof.note) log(all.roof.note);
+
+    let ort = null;
+    if (opts.ort) {
+      try { ort = require('onnxruntime-node'); } catch (err) {
+        all.ortNote = `ONNX Runtime column skipped: ${err.message.split('\n')[0]}`;
+        log(all.ortNote);
+      }
+    } else all.ortNote = 'ONNX Runtime column skipped (--no-ort)';
+    let torch = null;
+    if (opts.torch) {
+      const found = findTorchPython();
+      all.torchInfo = found;
+      if (found.python) {
+        torch = new TorchWorker(found.python);
+        try {
+          Object.assign(all.torchInfo, await torch.request({ cmd: 'info' }));
+          all.torchInfo.version = all.torchInfo.torch;
+        } catch (err) {
+          all.torchInfo = { note: `PyTorch column skipped: ${err.message}` };
+          torch.close();
+          torch = null;
+        }
+      }
+      if (!torch) log(all.torchInfo.note);
+    } else all.torchInfo = { note: 'PyTorch column skipped (--no-torch)' };
+
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-bench-'));
+    const ctx = { simdconv, ort, torch, opts, tmp, roof: all.roof, cores };
+    all.results = [];
+    try {
+      for (const c of cases) {
+        log(`${c.name}: ${shapeLabel(c)}, ${gflopOf(c).toFixed(3)} GFLOP`);
+        all.results.push(await benchCase(c, ctx, threads));
+      }
+      // Per-call overhead: a 1x1x1x1 conv, 1 thread (what a tiny layer costs beyond its FLOPs)
+      log('per-call overhead (1x1x1x1 conv, 1 thread)');
+      all.overhead = await benchCase(OVERHEAD_CASE, { ...ctx, opts: { ...opts, waitIdle: 0 } }, [1]);
+      // Rows measured while other processes held cores this row needed: once
+      // more, after waiting longer for the machine; keep the quieter of the two.
+      if (opts.waitIdle > 0) {
+        const busy = (row, t) => row && row.otherLoad != null && row.otherLoad > cores - t + 0.25;
+        const retry = { ...ctx, opts: { ...opts, waitIdle: 2 * opts.waitIdle } };
+        for (const [i, c] of cases.entries()) {
+          for (const t of threads) {
+            const old = all.results[i].byThreads[t];
+            if (!busy(old, t)) continue;
+            log(`${c.name} @${t}: measured under ${old.otherLoad.toFixed(2)} cores of other load; once more`);
+            const again = (await benchCase(c, retry, [t])).byThreads[t];
+            const keep = again.otherLoad != null && again.otherLoad < old.otherLoad ? again : old;
+            keep.retried = true;
+            all.results[i].byThreads[t] = keep;
+          }
+        }
+      }
+    } finally {
+      if (torch) torch.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    simdconv.setNumThreads(cores);
+    // the roof again: a core busy with other work only ever lowers it, keep the best
+    await waitIdle([process.pid], cores, cores, opts.waitIdle);
+    all.roof = mergeRoof(all.roof, fmaRoofMeasure(threads));
+    all.roof.byThreads = roofByThreads(all.roof);
+    if (all.roof.byThreads) {
+      for (const r of all.results) for (const t of threads) {
+        const s = r.byThreads[t].libs.simdconv;
+        if (s && s.gflops) s.roofPct = (100 * s.gflops) / all.roof.byThreads[t].gflops;
+      }
+    }
+    all.summary = summary(all.results, threads);
+  }
+  if (opts.eventLoop) {
+    log('event-loop delay under forwardAsync...');
+    all.eventLoop = runChild('event-loop.js', opts.quick ? ['--quick'] : []);
+  }
+  if (opts.rss) {
+    log('peak RSS of a 1x64x512x512 conv...');
+    all.rss = runChild('peak-rss.js', opts.quick ? ['--quick'] : []);
+  }
+  if (opts.json) fs.writeFileSync(opts.json, `${JSON.stringify(all, null, 1)}\n`);
+  console.log(report(all, opts.markdown));
+}
+
+main().then(() => process.exit(0), (err) => {
+  console.error(err);
+  process.exit(1);
+});
