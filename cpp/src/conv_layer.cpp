@@ -49,6 +49,14 @@ float* scratch(size_t elements) {
   return buf.data();
 }
 constexpr int64_t kMaxScratch = int64_t(1) << 31;
+// The B operand packed once and shared by the threads (forward_gemm_shared):
+// at most 8 MiB, owned by the calling thread and reused across calls.
+constexpr int64_t kMaxSharedB = int64_t(2) << 20;  // floats
+float* shared_scratch(size_t elements) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < elements) buf.resize(elements);
+  return buf.data();
+}
 
 void check_cancel(CancelFlag c) {
   if (c.is_set()) throw Cancelled();
@@ -119,6 +127,9 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
   // small images, wide layers), so every thread has work.
   const int64_t base_tasks = s.batch * G * p_tiles;
   const int64_t want_tasks = threads > 1 ? 3 * threads : 1;
+  if (threads > 1 && base_tasks < want_tasks && m_panels > 1 &&
+      forward_gemm_shared(s, o, input, output, cancel))
+    return;
   const int64_t m_tiles = base_tasks >= want_tasks
                               ? 1
                               : std::min(m_panels, (want_tasks + base_tasks - 1) / base_tasks);
@@ -164,6 +175,97 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
       }
     }
   });
+}
+
+// Few pixel blocks and several threads (batch 1, small images): instead of
+// splitting output channels over tasks that would each pack the same B block,
+// B is packed once per pixel chunk (all K blocks, in parallel) into a buffer
+// of the calling thread, then the tasks share it. Returns false (nothing
+// done) when the chunk that fits the buffer's cap would be too small.
+bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const float* input,
+                                    float* output, CancelFlag cancel) const {
+  const int64_t M = p_.out_per_group(), K = p_.reduction(), P = o.height * o.width;
+  const int64_t G = p_.groups, cin_g = p_.in_per_group();
+  const int64_t mr = int64_t(gemm_->mr), nr = int64_t(gemm_->nr);
+  const int64_t kc = int64_t(gemm_->kc);
+  const int64_t threads = int64_t(get_num_threads());
+  const PackIm2colFn pack = gemm_->pack;
+  const int64_t panel_pad = pack ? std::max<int64_t>(16, nr) : 0;
+  const int64_t kblocks = (K + kc - 1) / kc;
+  const int64_t per_panel = K * nr + kblocks * panel_pad;  // floats of one panel, all K
+  const int64_t total_panels = (P + nr - 1) / nr;
+  // A chunk of at most nc pixels: one K block of it stays in L2 while the
+  // tasks run over it.
+  const int64_t nc_panels = std::max<int64_t>(1, int64_t(gemm_->nc) / nr);
+  int64_t chunk_panels = std::min({total_panels, nc_panels, kMaxSharedB / per_panel});
+  if (chunk_panels < std::min<int64_t>(total_panels, threads)) return false;
+  const int64_t chunks = (total_panels + chunk_panels - 1) / chunk_panels;
+  chunk_panels = (total_panels + chunks - 1) / chunks;
+  float* shared = shared_scratch(size_t(chunk_panels * per_panel));
+  const int64_t m_panels = (M + mr - 1) / mr;
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  const GemmUkernelFn ukernel = gemm_->fn;
+
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t c = 0; c < chunks; ++c) {
+        const int64_t j_begin = c * chunk_panels;
+        const int64_t panels = std::min(chunk_panels, total_panels - j_begin);
+        const int64_t p0 = j_begin * nr, np = std::min(panels * nr, P - p0);
+        const Im2colSource src{input + (n * p_.in_channels + g * cin_g) * s.height * s.width,
+                               s.height, s.width, o.width};
+        float* out = output + (n * p_.out_channels + g * M) * P;
+        // K block kb starts at block_base(kb); its panel j at + j * (kc_len*nr + pad).
+        auto block_base = [&](int64_t kb) { return shared + kb * panels * (kc * nr + panel_pad); };
+        // Phase 1: pack (K blocks x panel ranges).
+        const int64_t want = 2 * threads;
+        const int64_t psplit = std::min(panels, (want + kblocks - 1) / kblocks);
+        const int64_t pper = (panels + psplit - 1) / psplit;
+        parallel_for(size_t(kblocks * psplit), [&](size_t t) {
+          check_cancel(cancel);
+          const int64_t kb = int64_t(t) / psplit, ps = int64_t(t) % psplit;
+          const int64_t j0 = ps * pper, j1 = std::min(panels, j0 + pper);
+          if (j0 >= j1) return;
+          const int64_t k0 = kb * kc, kc_len = std::min(kc, K - k0);
+          const int64_t stride = kc_len * nr + panel_pad;
+          const int64_t q0 = p0 + j0 * nr, nq = std::min((j1 - j0) * nr, p0 + np - q0);
+          float* dst = block_base(kb) + j0 * stride;
+          if (pack) pack(p_, src, k0, kc_len, q0, nq, stride, dst);
+          else pack_im2col(p_, src, k0, kc_len, q0, nq, size_t(nr), dst);
+        });
+        // Phase 2: multiply (output-channel tiles x panel ranges), every task
+        // over all K blocks in order. One task per thread measured best (each
+        // task streams the whole B chunk once per K block).
+        const int64_t want2 = threads;
+        const int64_t m_tiles = std::min(m_panels, want2);
+        const int64_t n_split = std::min(panels, (want2 + m_tiles - 1) / m_tiles);
+        const int64_t mper = (m_panels + m_tiles - 1) / m_tiles;
+        const int64_t nper = (panels + n_split - 1) / n_split;
+        parallel_for(size_t(m_tiles * n_split), [&](size_t t) {
+          check_cancel(cancel);
+          const int64_t mt = int64_t(t) / n_split, ns = int64_t(t) % n_split;
+          const int64_t mp_begin = mt * mper, mp_end = std::min(m_panels, mp_begin + mper);
+          const int64_t j0 = ns * nper, j1 = std::min(panels, j0 + nper);
+          if (mp_begin >= mp_end || j0 >= j1) return;
+          for (int64_t kb = 0; kb < kblocks; ++kb) {
+            const int64_t k0 = kb * kc, kc_len = std::min(kc, K - k0);
+            const bool last = kb + 1 == kblocks;
+            const int64_t stride = kc_len * nr + panel_pad;
+            const float* base = block_base(kb);
+            for (int64_t j = j0; j < j1; ++j) {
+              const float* b = base + j * stride;
+              const size_t nrj = size_t(std::min(nr, np - j * nr));
+              for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
+                const int64_t m = mp * mr;
+                ukernel(size_t(kc_len), packed_.panel(g, k0, mp, kc_len), b,
+                        out + m * P + p0 + j * nr, size_t(P), size_t(std::min(mr, M - m)), nrj,
+                        k0 > 0, last && bias ? bias + g * M + m : nullptr);
+              }
+            }
+          }
+        });
+      }
+  return true;
 }
 
 void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* input,

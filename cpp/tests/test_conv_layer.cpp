@@ -177,6 +177,68 @@ int main() {
     }
     CHECK(cancelled, "forward with a set cancel flag must throw Cancelled");
   }
+  // Batch 1, few pixel blocks: with several threads the GEMM packs B once and
+  // shares it (forward_gemm_shared), in pixel chunks when the image is larger
+  // than one block. Against the reference, and bitwise for any thread count.
+  for (int which = 0; which < 4; ++which) {
+    Setup u;
+    u.p.pad_mode = PadMode::Zeros;
+    if (which == 0) {  // 3x3, K over several K blocks, one pixel block
+      u.p.in_channels = 64; u.p.out_channels = 72; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+      u.s = {1, 14, 14};
+    } else if (which == 1) {  // 1x7, zero padding on the columns only
+      u.p.in_channels = 40; u.p.out_channels = 33; u.p.kernel_h = 1; u.p.kernel_w = 7;
+      u.p.pad_left = u.p.pad_right = 3;
+      u.s = {1, 17, 17};
+    } else if (which == 2) {  // dilated, several pixel chunks, bias
+      u.p.in_channels = 30; u.p.out_channels = 20; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.dilation_h = u.p.dilation_w = 2;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 2;
+      u.s = {1, 37, 29};
+    } else {  // reflect padding, batch 2, groups
+      u.p.in_channels = 48; u.p.out_channels = 40; u.p.groups = 2; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+      u.p.pad_mode = PadMode::Reflect;
+      u.s = {2, 9, 11};
+    }
+    const OutputSize o = output_size(u.p, u.s);
+    const size_t out_n = size_t(u.s.batch * u.p.out_channels * o.height * o.width);
+    const auto x = test::random_vector(size_t(u.s.batch * u.p.in_channels * u.s.height * u.s.width), rng);
+    const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
+    const auto bias = test::random_vector(size_t(u.p.out_channels), rng);
+    std::vector<float> want(out_n);
+    reference_conv2d(u.p, u.s, x.data(), w.data(), bias.data(), want.data());
+    const ConvLayer layer(u.p, w.data(), bias.data(), active_isa(), Algorithm::Gemm);
+    const double k = double(u.p.reduction());
+    std::vector<std::vector<float>> outs;
+    const int saved = get_num_threads();
+    for (int threads : {1, 2, 3, 4}) {
+      set_num_threads(threads);
+      outs.emplace_back(out_n, std::nanf(""));
+      layer.forward(u.s, x.data(), outs.back().data());
+      for (size_t i = 0; i < out_n; ++i)
+        if (!test::close(outs.back()[i], want[i], k + 1, k + 1)) {
+          CHECK(false, "shared-B case %d threads %d: elem %zu got %.9g want %.9g", which, threads, i,
+                outs.back()[i], want[i]);
+          break;
+        }
+    }
+    set_num_threads(saved);
+    for (size_t i = 1; i < outs.size(); ++i)
+      CHECK(std::memcmp(outs[0].data(), outs[i].data(), out_n * 4) == 0,
+            "shared-B case %d: 1 vs %zu-th thread count differ", which, i);
+    set_num_threads(2);
+    int32_t flag = 1;
+    bool cancelled = false;
+    try {
+      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
+    } catch (const Cancelled&) {
+      cancelled = true;
+    }
+    set_num_threads(saved);
+    CHECK(cancelled, "shared-B case %d: a set cancel flag must throw Cancelled", which);
+  }
   // The direct paths split rows into bands by thread count: still bitwise identical.
   for (int which = 0; which < 4; ++which) {
     Setup u;

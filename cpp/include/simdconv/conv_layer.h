@@ -55,6 +55,8 @@ class ConvLayer {
  private:
   void forward_gemm(const CallShape& s, OutputSize o, const float* input, float* output,
                     CancelFlag cancel) const;
+  bool forward_gemm_shared(const CallShape& s, OutputSize o, const float* input, float* output,
+                           CancelFlag cancel) const;
   void forward_direct(const CallShape& s, OutputSize o, const float* input, float* output,
                       CancelFlag cancel) const;
 

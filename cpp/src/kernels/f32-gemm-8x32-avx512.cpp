@@ -11,9 +11,41 @@ namespace {
 
 constexpr size_t NR = 32;
 
+// A tile of at most 16 columns (the last micro-panel of a pixel range): one
+// zmm per row, so the empty half of the panel costs no FMAs. Same FMA chain
+// per C element as the full kernel.
+template <size_t MR>
+void gemm_avx512_half(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
+                      size_t nr, bool accumulate, const float* bias) {
+  __m512 acc0[MR];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; ++i) acc0[i] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MR; ++i) acc0[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc0[i]);
+    a += MR;
+    b += NR;
+  }
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; ++i) {
+    if (i >= mr) break;
+    float* row = c + i * ldc;
+    __m512 v0 = acc0[i];
+    if (accumulate) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, row));
+    if (bias) v0 = _mm512_add_ps(v0, _mm512_set1_ps(bias[i]));
+    _mm512_mask_storeu_ps(row, m0, v0);
+  }
+}
+
 template <size_t MR>
 void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
                  size_t nr, bool accumulate, const float* bias) {
+  if (nr <= 16) {
+    gemm_avx512_half<MR>(kc, a, b, c, ldc, mr, nr, accumulate, bias);
+    return;
+  }
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();

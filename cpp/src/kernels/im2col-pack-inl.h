@@ -59,6 +59,38 @@ inline void zero_run(float* o, int64_t len) {
 #endif
 }
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+// o[t] = src[t] for t in [t_lo, t_hi), 0 for the rest of [0, len): a run that
+// hangs over a zero-padded border in one pass. Only src[t_lo .. t_hi) is read
+// (masked loads; the lanes outside are never accessed).
+inline void copy_run_clipped(float* o, const float* src, int64_t len, int64_t t_lo, int64_t t_hi) {
+#if defined(__AVX512F__)
+  constexpr int64_t V = 16;
+#else
+  constexpr int64_t V = 8;
+#endif
+  for (int64_t c = 0; c < len; c += V) {
+    const int64_t n = std::min(V, len - c);
+    const int64_t lo = std::min(V, std::max<int64_t>(0, t_lo - c));
+    const int64_t hi = std::max(lo, std::min(V, t_hi - c));
+    const float* s = reinterpret_cast<const float*>(reinterpret_cast<uintptr_t>(src) +
+                                                    uintptr_t(c * int64_t(sizeof(float))));
+#if defined(__AVX512F__)
+    const __mmask16 st = __mmask16((1u << n) - 1);
+    const __mmask16 ld = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+    _mm512_mask_storeu_ps(o + c, st, _mm512_maskz_loadu_ps(ld, s));
+#else
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i st = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), idx);
+    const __m256i ld = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(int(lo)), idx),
+                                           _mm256_cmpgt_epi32(_mm256_set1_epi32(int(hi)), idx));
+    _mm256_maskstore_ps(o + c, st, _mm256_maskload_ps(s, ld));
+#endif
+  }
+}
+#define SIMDCONV_HAVE_COPY_RUN_CLIPPED 1
+#endif
+
 // o[t] = src[2t] for t < len.
 inline void copy_run_stride2(float* o, const float* src, int64_t len) {
 #if defined(__AVX512F__)
@@ -146,6 +178,14 @@ void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0,
           const int64_t mih = map_index(ih, H, mode);
           if (mih < 0) {
             zero_run(o, len);
+#if defined(SIMDCONV_HAVE_COPY_RUN_CLIPPED)
+          } else if (mode == PadMode::Zeros && sw == 1) {
+            const int64_t t_lo = std::min(len, std::max<int64_t>(0, -iw));
+            const int64_t t_hi = std::max(t_lo, std::min(len, W - iw));
+            const float* row = reinterpret_cast<const float*>(
+                reinterpret_cast<uintptr_t>(plane + mih * W) + uintptr_t(iw * int64_t(sizeof(float))));
+            copy_run_clipped(o, row, len, t_lo, t_hi);
+#endif
           } else {
             // In-range middle [t_lo, t_hi) copied; only the overhang is mapped.
             const float* row = plane + mih * W;
