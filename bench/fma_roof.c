@@ -27,8 +27,12 @@ static volatile float sink;
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 __attribute__((target("avx2,fma"))) static double run_avx2(long iters) {
-  __m256 a0 = _mm256_set1_ps(0.1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
-         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  /* Distinct start values: identical chains would be merged into one by the
+   * compiler, and the loop would measure one FMA's latency, not the roof. */
+  __m256 a0 = _mm256_set1_ps(0.100f), a1 = _mm256_set1_ps(0.101f), a2 = _mm256_set1_ps(0.102f),
+         a3 = _mm256_set1_ps(0.103f), a4 = _mm256_set1_ps(0.104f), a5 = _mm256_set1_ps(0.105f),
+         a6 = _mm256_set1_ps(0.106f), a7 = _mm256_set1_ps(0.107f), a8 = _mm256_set1_ps(0.108f),
+         a9 = _mm256_set1_ps(0.109f), a10 = _mm256_set1_ps(0.110f), a11 = _mm256_set1_ps(0.111f);
   const __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
   for (long i = 0; i < iters; i++) {
     a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c); a2 = _mm256_fmadd_ps(a2, b, c);
@@ -46,8 +50,10 @@ __attribute__((target("avx2,fma"))) static double run_avx2(long iters) {
 }
 
 __attribute__((target("avx512f"))) static double run_avx512(long iters) {
-  __m512 a0 = _mm512_set1_ps(0.1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0,
-         a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  __m512 a0 = _mm512_set1_ps(0.100f), a1 = _mm512_set1_ps(0.101f), a2 = _mm512_set1_ps(0.102f),
+         a3 = _mm512_set1_ps(0.103f), a4 = _mm512_set1_ps(0.104f), a5 = _mm512_set1_ps(0.105f),
+         a6 = _mm512_set1_ps(0.106f), a7 = _mm512_set1_ps(0.107f), a8 = _mm512_set1_ps(0.108f),
+         a9 = _mm512_set1_ps(0.109f), a10 = _mm512_set1_ps(0.110f), a11 = _mm512_set1_ps(0.111f);
   const __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
   for (long i = 0; i < iters; i++) {
     a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c); a2 = _mm512_fmadd_ps(a2, b, c);
@@ -68,7 +74,7 @@ __attribute__((target("avx512f"))) static double run_avx512(long iters) {
 typedef float v4 __attribute__((vector_size(16)));
 static double run_generic(long iters) {
   v4 a[12], b = {0.999999f, 0.999999f, 0.999999f, 0.999999f}, c = {1e-7f, 1e-7f, 1e-7f, 1e-7f};
-  for (int j = 0; j < 12; j++) a[j] = (v4){0.1f, 0.1f, 0.1f, 0.1f};
+  for (int j = 0; j < 12; j++) a[j] = (v4){0.1f, 0.1f, 0.1f, 0.1f} + (float)j * 1e-3f;
   for (long i = 0; i < iters; i++) {
     a[0] = a[0] * b + c; a[1] = a[1] * b + c; a[2] = a[2] * b + c; a[3] = a[3] * b + c;
     a[4] = a[4] * b + c; a[5] = a[5] * b + c; a[6] = a[6] * b + c; a[7] = a[7] * b + c;
