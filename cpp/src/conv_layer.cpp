@@ -61,6 +61,31 @@ float* shared_scratch(size_t elements) {
 void check_cancel(CancelFlag c) {
   if (c.is_set()) throw Cancelled();
 }
+
+// One B micro-panel (nrj columns) times A micro-panels [mp_begin, mp_end) of
+// one K block: the narrow-tile kernel where it fits, else the microkernel.
+inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int64_t g, int64_t k0,
+                              int64_t kc_len, int64_t mp_begin, int64_t mp_end, int64_t M,
+                              const float* b, size_t nrj, float* c, int64_t ldc,
+                              const float* bias_g) {
+  const int64_t mr = int64_t(gk.mr);
+  const bool acc = k0 > 0;
+  if (gk.tail != nullptr && nrj <= gk.tail_nr) {
+    const int64_t step = int64_t(gk.tail_panels);
+    for (int64_t mp = mp_begin; mp < mp_end; mp += step) {
+      const int64_t n = std::min(step, mp_end - mp), m = mp * mr;
+      gk.tail(size_t(kc_len), pw.panel(g, k0, mp, kc_len), size_t(mr * kc_len), size_t(n), b,
+              c + m * ldc, size_t(ldc), size_t(std::min(n * mr, M - m)), nrj, acc,
+              bias_g ? bias_g + m : nullptr);
+    }
+    return;
+  }
+  for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
+    const int64_t m = mp * mr;
+    gk.fn(size_t(kc_len), pw.panel(g, k0, mp, kc_len), b, c + m * ldc, size_t(ldc),
+          size_t(std::min(mr, M - m)), nrj, acc, bias_g ? bias_g + m : nullptr);
+  }
+}
 }  // namespace
 
 ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa)
@@ -103,30 +128,56 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
   const int64_t mr = int64_t(gemm_->mr), nr = int64_t(gemm_->nr);
   const int64_t kc = int64_t(gemm_->kc);
   const int64_t threads = int64_t(get_num_threads());
-  // Pixel blocks of at most nc; with several threads, the number of blocks
+  // Pixel blocks of about nc; with several threads, the number of blocks
   // is rounded up to a multiple of the thread count so no thread idles at the
   // end (the split only moves tile boundaries: results do not change).
+  // Blocks end on a multiple of gran columns: the AVX-512 kernel runs a
+  // tile of <= 16 columns at half cost, so 16-column steps balance the threads.
+  const int64_t gran = (nr > 16 && nr % 16 == 0) ? 16 : nr;
+  // Cost of a block of n pixels in microkernel tiles: a last tile of <= 16
+  // columns runs at half cost, one the narrow-tile kernel takes at ~1/4.
+  const auto block_cost = [&](int64_t n) {
+    const int64_t rem = n % nr;
+    double c = double(n / nr);
+    if (rem > 0)
+      c += gemm_->tail && rem <= int64_t(gemm_->tail_nr) ? 0.25 : rem <= gran ? 0.5 : 1.0;
+    return c;
+  };
   int64_t nc = std::max(nr, int64_t(gemm_->nc) / nr * nr);
   int64_t p_tiles = (P + nc - 1) / nc;
+  // Even split of P into blocks of whole gran steps (the last block takes
+  // the rest: it may be the shorter or, after the search below, the longer).
+  nc = ((P + p_tiles - 1) / p_tiles + gran - 1) / gran * gran;
+  p_tiles = (P + nc - 1) / nc;
   if (threads > 1) {
     const int64_t per_pix = s.batch * G;
     const int64_t total = per_pix * p_tiles;
     const int64_t want = (total + threads - 1) / threads * threads;
     const int64_t want_p = (want + per_pix - 1) / per_pix;
     if (want_p > p_tiles) {
-      const int64_t nc2 = ((P + want_p - 1) / want_p + nr - 1) / nr * nr;
-      if (nc2 >= nr) nc = nc2;
+      // want_p blocks: the block size (a multiple of gran, at least nr) whose
+      // slowest block is cheapest.
+      double best = 0;
+      int64_t best_nc = 0;
+      const int64_t hi = (P + want_p - 1) / want_p + gran;
+      for (int64_t c = nr; c <= hi; c += gran) {
+        const int64_t last = P - (want_p - 1) * c;
+        if (last <= 0) break;
+        const double cost = std::max(block_cost(c), block_cost(last));
+        if (best_nc == 0 || cost < best) best = cost, best_nc = c;
+      }
+      if (best_nc > 0) nc = best_nc, p_tiles = want_p;
     }
   }
-  // Even split of P into blocks of whole micro-panels.
-  p_tiles = (P + nc - 1) / nc;
-  nc = ((P + p_tiles - 1) / p_tiles + nr - 1) / nr * nr;
-  p_tiles = (P + nc - 1) / nc;
   const int64_t m_panels = (M + mr - 1) / mr;
   // Split output channels too when pixels alone give too few tasks (batch 1,
-  // small images, wide layers), so every thread has work.
+  // small images, wide layers), so every thread has work. When the pixel
+  // blocks already split evenly over the threads, each task packs its own B
+  // and runs all output channels: no B packed twice, no barrier, and no B
+  // handed between cores (measured faster than sharing B on 2 cores).
   const int64_t base_tasks = s.batch * G * p_tiles;
-  const int64_t want_tasks = threads > 1 ? 3 * threads : 1;
+  const int64_t want_tasks =
+      threads > 1 ? (base_tasks % threads == 0 ? threads : 3 * threads) : 1;
   if (threads > 1 && base_tasks < want_tasks && m_panels > 1 &&
       forward_gemm_shared(s, o, input, output, cancel))
     return;
@@ -135,7 +186,6 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
                               : std::min(m_panels, (want_tasks + base_tasks - 1) / base_tasks);
   const int64_t panels_per_mtile = (m_panels + m_tiles - 1) / m_tiles;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  const GemmUkernelFn ukernel = gemm_->fn;
   const PackIm2colFn pack = gemm_->pack;
 
   parallel_for(size_t(base_tasks * m_tiles), [&](size_t t) {
@@ -148,7 +198,7 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
     const int64_t mp_begin = mt * panels_per_mtile;
     const int64_t mp_end = std::min(m_panels, mp_begin + panels_per_mtile);
     if (mp_begin >= mp_end) return;
-    const int64_t p0 = pt * nc, np = std::min(nc, P - p0);
+    const int64_t p0 = pt * nc, np = pt + 1 == p_tiles ? P - p0 : std::min(nc, P - p0);
     if (np <= 0) return;
     const Im2colSource src{input + (n * p_.in_channels + g * cin_g) * s.height * s.width,
                            s.height, s.width, o.width};
@@ -166,12 +216,8 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
       for (int64_t j = 0; j * nr < np; ++j) {
         const float* b = bpack + j * panel_stride;
         const size_t nrj = size_t(std::min(nr, np - j * nr));
-        for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
-          const int64_t m = mp * mr;
-          ukernel(size_t(kc_len), packed_.panel(g, k0, mp, kc_len), b,
-                  out + m * P + p0 + j * nr, size_t(P), size_t(std::min(mr, M - m)), nrj,
-                  k0 > 0, last && bias ? bias + g * M + m : nullptr);
-        }
+        gemm_panel_column(*gemm_, packed_, g, k0, kc_len, mp_begin, mp_end, M, b, nrj,
+                          out + p0 + j * nr, P, last && bias ? bias + g * M : nullptr);
       }
     }
   });
@@ -204,7 +250,6 @@ bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const floa
   float* shared = shared_scratch(size_t(chunk_panels * per_panel));
   const int64_t m_panels = (M + mr - 1) / mr;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  const GemmUkernelFn ukernel = gemm_->fn;
 
   for (int64_t n = 0; n < s.batch; ++n)
     for (int64_t g = 0; g < G; ++g)
@@ -255,12 +300,8 @@ bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const floa
             for (int64_t j = j0; j < j1; ++j) {
               const float* b = base + j * stride;
               const size_t nrj = size_t(std::min(nr, np - j * nr));
-              for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
-                const int64_t m = mp * mr;
-                ukernel(size_t(kc_len), packed_.panel(g, k0, mp, kc_len), b,
-                        out + m * P + p0 + j * nr, size_t(P), size_t(std::min(mr, M - m)), nrj,
-                        k0 > 0, last && bias ? bias + g * M + m : nullptr);
-              }
+              gemm_panel_column(*gemm_, packed_, g, k0, kc_len, mp_begin, mp_end, M, b, nrj,
+                                out + p0 + j * nr, P, last && bias ? bias + g * M : nullptr);
             }
           }
         });
@@ -296,11 +337,15 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
     throw std::length_error("padded input band of " + std::to_string(cin_g * PS) +
                             " elements is larger than 2^31");
   const int64_t taps = cin_g * kh_n * kw_n;
-  std::vector<int64_t> tap_off(static_cast<size_t>(taps));  // (ci, kh, kw) order, as the weights
+  // (ci, kh, kw) order, as the weights; per calling thread, reused across calls
+  // (the lambda below must use the pointer: it names the caller's copy)
+  thread_local std::vector<int64_t> tap_off_buf;
+  tap_off_buf.resize(static_cast<size_t>(taps));
+  int64_t* const tap_off = tap_off_buf.data();
   for (int64_t ci = 0, t = 0; ci < cin_g; ++ci)
     for (int64_t kh = 0; kh < kh_n; ++kh)
       for (int64_t kw = 0; kw < kw_n; ++kw, ++t)
-        tap_off[size_t(t)] = ci * PS + kh * dh * RS + (kw * dw) % sw * Wq + (kw * dw) / sw;
+        tap_off[t] = ci * PS + kh * dh * RS + (kw * dw) % sw * Wq + (kw * dw) / sw;
   const DirectKernel* dk = direct_;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
 
@@ -319,7 +364,7 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
     std::fill(buf + cin_g * PS, buf + cin_g * PS + kDirectSlack, 0.0f);
     DirectArgs a;
     a.in = buf;
-    a.tap_off = tap_off.data();
+    a.tap_off = tap_off;
     a.taps = taps;
     a.row_step = sh * RS;
     a.w = weight_.data() + g * cout_g * taps;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -15,6 +16,34 @@ namespace simdconv {
 namespace {
 
 thread_local bool tl_in_region = false;  // nested regions run inline
+
+// Workers (and the caller waiting for them) spin this long before sleeping on
+// the condition variable: a forward() runs a few regions back to back, and a
+// sleeping worker's wake-up (futex + reschedule, tens of microseconds on a VM)
+// would otherwise be paid at every region.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spins until pred() holds or kSpin has passed; returns pred().
+template <class Pred>
+bool spin_until(Pred pred) {
+  if (pred()) return true;
+  const auto end = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      cpu_relax();
+      if (pred()) return true;
+    }
+    if (std::chrono::steady_clock::now() >= end) return pred();
+  }
+}
 
 int default_threads() {
   if (const char* env = std::getenv("SIMDCONV_NUM_THREADS")) {
@@ -59,15 +88,17 @@ class Pool {
       error_ = nullptr;
       failed_.store(false);
       active_helpers_ = helpers;
-      pending_ = helpers;
-      ++generation_;
+      pending_.store(helpers);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     cv_.notify_all();
     tl_in_region = true;
     work();
     tl_in_region = false;
-    std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return pending_ == 0; });
+    if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lk(mu_);
+      done_cv_.wait(lk, [&] { return pending_.load() == 0; });
+    }
     fn_ = nullptr;
     if (error_) std::rethrow_exception(error_);
   }
@@ -103,14 +134,22 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       {
-        std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return generation_ != seen; });
-        seen = generation_;
+        const auto started = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+        std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+        if (!spin_until(started)) {
+          lk.lock();
+          cv_.wait(lk, started);
+        } else {
+          lk.lock();  // the region's fields were written under mu_
+        }
+        seen = generation_.load();
         if (index >= active_helpers_) continue;  // not needed for this region
       }
       work();
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lk(mu_);
+        done_cv_.notify_one();
+      }
     }
   }
 
@@ -124,8 +163,9 @@ class Pool {
   std::atomic<size_t> next_{0};
   std::atomic<bool> failed_{false};
   std::exception_ptr error_;
-  int active_helpers_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
+  int active_helpers_ = 0;
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace

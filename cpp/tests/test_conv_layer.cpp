@@ -180,10 +180,27 @@ int main() {
   // Batch 1, few pixel blocks: with several threads the GEMM packs B once and
   // shares it (forward_gemm_shared), in pixel chunks when the image is larger
   // than one block. Against the reference, and bitwise for any thread count.
-  for (int which = 0; which < 4; ++which) {
+  for (int which = 0; which < 8; ++which) {
     Setup u;
     u.p.pad_mode = PadMode::Zeros;
-    if (which == 0) {  // 3x3, K over several K blocks, one pixel block
+    if (which == 6) {  // wide rows: the zero-padded input band is over its cap (row-wise packing)
+      u.p.in_channels = 40; u.p.out_channels = 16; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+      u.s = {1, 3, 700};
+    } else if (which == 7) {  // row stride 2, column dilation 2, uneven padding (padded band)
+      u.p.in_channels = 20; u.p.out_channels = 12; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.stride_h = 2; u.p.dilation_w = 2;
+      u.p.pad_top = 2; u.p.pad_bottom = 0; u.p.pad_left = 1; u.p.pad_right = 3;
+      u.s = {1, 11, 9};
+    } else if (which == 4) {  // tiny image: fewer pixel blocks than threads (B shared)
+      u.p.in_channels = 64; u.p.out_channels = 72; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+      u.s = {1, 5, 5};
+    } else if (which == 5) {  // pixel blocks split at 16 columns (AVX-512 half tiles)
+      u.p.in_channels = 24; u.p.out_channels = 20; u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+      u.s = {1, 13, 15};
+    } else if (which == 0) {  // 3x3, K over several K blocks, one pixel block
       u.p.in_channels = 64; u.p.out_channels = 72; u.p.kernel_h = u.p.kernel_w = 3;
       u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
       u.s = {1, 14, 14};

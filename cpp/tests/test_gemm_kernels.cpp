@@ -2,6 +2,9 @@
 // product, over the edge cases of its contract: K of 1 and odd lengths, every
 // partial tile (mr < MR, nr < NR), accumulate on/off, bias on/off. Elements
 // outside the tile must stay untouched.
+#include <algorithm>
+#include <cstring>
+
 #include "check.h"
 #include "simdconv/gemm_kernel.h"
 
@@ -50,6 +53,54 @@ int main() {
                       kc, mr, nr, int(accumulate), int(with_bias), i, j, got, want);
               }
           }
+  }
+  // The narrow-tile kernels: every panel count and row count, every width up
+  // to tail_nr, and bitwise equal to the microkernel on the same tile (the
+  // layer may run either on a tile, whatever the thread count).
+  for (int ki = 0; ki < nk; ++ki) {
+    const GemmKernel& K = *kernels[ki];
+    if (K.tail == nullptr) continue;
+    std::printf("tail kernel of %s (nr <= %zu, %zu panels)\n", K.name, K.tail_nr, K.tail_panels);
+    const size_t kcs[] = {1, 3, 17, 256};
+    for (size_t kc : kcs)
+      for (size_t panels = 1; panels <= K.tail_panels; ++panels)
+        for (size_t rows = (panels - 1) * K.mr + 1; rows <= panels * K.mr; ++rows)
+          for (size_t nr = 1; nr <= K.tail_nr; ++nr)
+            for (int mode = 0; mode < 4; ++mode) {
+              const bool accumulate = mode & 1, with_bias = mode & 2;
+              const size_t a_stride = kc * K.mr + 8;
+              auto a = test::random_vector(a_stride * K.tail_panels, rng);
+              for (size_t pnl = 0; pnl < panels; ++pnl)  // rows past `rows` are zero, as packed
+                for (size_t k = 0; k < kc; ++k)
+                  for (size_t i = 0; i < K.mr; ++i)
+                    if (pnl * K.mr + i >= rows) a[pnl * a_stride + k * K.mr + i] = 0.0f;
+              const auto b = test::random_vector(kc * K.nr, rng);
+              const auto bias = test::random_vector(panels * K.mr, rng);
+              const size_t ldc = K.nr + 3, crows = panels * K.mr + 1;
+              auto c = test::random_vector(crows * ldc, rng);
+              auto c_ref = c;
+              const auto c0 = c;
+              K.tail(kc, a.data(), a_stride, panels, b.data(), c.data(), ldc, rows, nr, accumulate,
+                     with_bias ? bias.data() : nullptr);
+              for (size_t pnl = 0; pnl < panels; ++pnl) {
+                const size_t m = pnl * K.mr;
+                K.fn(kc, a.data() + pnl * a_stride, b.data(), c_ref.data() + m * ldc, ldc,
+                     std::min(K.mr, rows - m), nr, accumulate, with_bias ? bias.data() + m : nullptr);
+              }
+              for (size_t i = 0; i < crows; ++i)
+                for (size_t j = 0; j < ldc; ++j) {
+                  const float got = c[i * ldc + j];
+                  if (i >= rows || j >= nr) {
+                    CHECK(got == c0[i * ldc + j], "%s tail kc=%zu rows=%zu nr=%zu: wrote outside at (%zu,%zu)",
+                          K.name, kc, rows, nr, i, j);
+                    continue;
+                  }
+                  CHECK(std::memcmp(&got, &c_ref[i * ldc + j], 4) == 0,
+                        "%s tail kc=%zu panels=%zu rows=%zu nr=%zu acc=%d bias=%d (%zu,%zu): %.9g vs microkernel %.9g",
+                        K.name, kc, panels, rows, nr, int(accumulate), int(with_bias), i, j, got,
+                        c_ref[i * ldc + j]);
+                }
+            }
   }
   return test::finish("test_gemm_kernels");
 }

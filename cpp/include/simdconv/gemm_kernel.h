@@ -19,6 +19,15 @@ using GemmUkernelFn = void (*)(size_t kc, const float* a, const float* b, float*
                                size_t ldc, size_t mr, size_t nr, bool accumulate,
                                const float* bias);
 
+// Optional narrow-tile kernel, vectorised along the rows instead of the
+// columns: C[0..rows) x [0..nr) (nr <= tail_nr) from up to tail_panels A
+// micro-panels (panel i at a + i*a_stride, rows i*MR ..) and one B micro-panel
+// (kc x NR, only the first nr columns read). Same contract and the same FMA
+// chain per C element as fn, so it may replace fn on any tile it fits.
+using GemmTailFn = void (*)(size_t kc, const float* a, size_t a_stride, size_t panels,
+                            const float* b, float* c, size_t ldc, size_t rows, size_t nr,
+                            bool accumulate, const float* bias);
+
 struct LayerParams;
 struct Im2colSource;
 // Packs B for this kernel's NR (see pack_im2col() in pack.h for the layout),
@@ -37,6 +46,8 @@ struct GemmKernel {
   size_t nc;         // pixels per packed B block (multiple of nr), sized for L2
   GemmUkernelFn fn;
   PackIm2colFn pack = nullptr;  // nullptr: the portable pack_im2col()
+  GemmTailFn tail = nullptr;    // nullptr: fn runs every tile
+  size_t tail_nr = 0, tail_panels = 0;
 };
 
 // The kernel for an ISA (nullptr if not compiled in).

@@ -10,6 +10,9 @@ namespace simdconv {
 namespace {
 
 constexpr size_t NR = 32;
+#ifndef SIMDCONV_AVX512_MR
+#define SIMDCONV_AVX512_MR 8
+#endif
 
 // A tile of at most 16 columns (the last micro-panel of a pixel range): one
 // zmm per row, so the empty half of the panel costs no FMAs. Same FMA chain
@@ -81,14 +84,71 @@ void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc
   }
 }
 
+// Narrow tile (nr <= 8 columns, e.g. the 4 pixels left of 196 = 6*32 + 4):
+// the lanes run along the output channels, four MR=8 A micro-panels (32 rows)
+// at a time, so no FMA lane is wasted on absent columns. Each C element is
+// still one FMA chain over k from zero, then + C, then + bias, as above.
+template <size_t NC>
+void gemm_avx512_tail_n(size_t kc, const float* a, size_t a_stride, size_t panels, const float* b,
+                        float* c, size_t ldc, size_t rows, bool accumulate, const float* bias) {
+  const float* a0 = a;
+  const float* a1 = panels > 1 ? a + a_stride : a0;
+  const float* a2 = panels > 2 ? a + 2 * a_stride : a1;
+  const float* a3 = panels > 3 ? a + 3 * a_stride : a2;
+  __m512 acc0[NC], acc1[NC];
+#pragma GCC unroll 8
+  for (size_t j = 0; j < NC; ++j) acc0[j] = acc1[j] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; ++k) {
+    const __m512 x0 = _mm512_insertf32x8(_mm512_maskz_broadcast_f32x8(0xFFFF, _mm256_loadu_ps(a0 + k * 8)),
+                                          _mm256_loadu_ps(a1 + k * 8), 1);
+    const __m512 x1 = _mm512_insertf32x8(_mm512_maskz_broadcast_f32x8(0xFFFF, _mm256_loadu_ps(a2 + k * 8)),
+                                          _mm256_loadu_ps(a3 + k * 8), 1);
+    const float* bk = b + k * NR;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < NC; ++j) {
+      const __m512 bv = _mm512_set1_ps(bk[j]);
+      acc0[j] = _mm512_fmadd_ps(bv, x0, acc0[j]);
+      acc1[j] = _mm512_fmadd_ps(bv, x1, acc1[j]);
+    }
+  }
+  alignas(64) float t[NC][32];
+#pragma GCC unroll 8
+  for (size_t j = 0; j < NC; ++j) {
+    _mm512_store_ps(t[j], acc0[j]);
+    _mm512_store_ps(t[j] + 16, acc1[j]);
+  }
+  for (size_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < NC; ++j) {
+      float v = t[j][i];
+      if (accumulate) v = v + row[j];
+      if (bias) v = v + bias[i];
+      row[j] = v;
+    }
+  }
+}
+
+void gemm_avx512_tail(size_t kc, const float* a, size_t a_stride, size_t panels, const float* b,
+                      float* c, size_t ldc, size_t rows, size_t nr, bool accumulate,
+                      const float* bias) {
+  switch (nr) {
+    case 1: gemm_avx512_tail_n<1>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 2: gemm_avx512_tail_n<2>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 3: gemm_avx512_tail_n<3>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 4: gemm_avx512_tail_n<4>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 5: gemm_avx512_tail_n<5>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 6: gemm_avx512_tail_n<6>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    case 7: gemm_avx512_tail_n<7>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+    default: gemm_avx512_tail_n<8>(kc, a, a_stride, panels, b, c, ldc, rows, accumulate, bias); break;
+  }
+}
+
 void pack_avx512(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
                  int64_t p0, int64_t np, int64_t panel_stride, float* dst) {
   pack_im2col_impl<int(NR)>(p, src, k0, kc_len, p0, np, panel_stride, dst);
 }
 
-#ifndef SIMDCONV_AVX512_MR
-#define SIMDCONV_AVX512_MR 8
-#endif
 #ifndef SIMDCONV_AVX512_KC
 #define SIMDCONV_AVX512_KC 256
 #endif
@@ -102,6 +162,8 @@ constexpr size_t MR = SIMDCONV_AVX512_MR;
 }  // namespace
 
 const GemmKernel kGemmAvx512 = {Isa::Avx512, "f32-gemm-" STR(SIMDCONV_AVX512_MR) "x32-avx512", MR, NR,
-                                SIMDCONV_AVX512_KC, SIMDCONV_AVX512_NC, gemm_avx512<MR>, pack_avx512};
+                                SIMDCONV_AVX512_KC, SIMDCONV_AVX512_NC, gemm_avx512<MR>, pack_avx512,
+                                // the tail kernel reads one MR=8 panel row as a ymm
+                                MR == 8 ? gemm_avx512_tail : nullptr, 8, 4};
 
 }  // namespace simdconv

@@ -27,6 +27,7 @@ namespace {
 
 struct Im2colSeg {
   int32_t col, len;  // columns [col, col+len) of the micro-panel
+  int64_t panel;     // micro-panel index
   int64_t ih0, iw0;  // input row/col of the first pixel for tap (0,0), before padding maps
 };
 
@@ -114,9 +115,85 @@ inline void copy_run_stride2(float* o, const float* src, int64_t len) {
 #endif
 }
 
+struct PaddedSeg {
+  int64_t dst, src, len;  // panel offset, offset in a padded channel band, run length
+};
+
+// Zero padding, unit column stride: the input rows of the K block's channels
+// that the pixel range reads are first copied into a zero-padded band, so that
+// every segment of every K row is then one unconditional copy (no border
+// tests, no clipped masks). Returns false (nothing done) when the band would
+// be larger than the cap.
+template <int NR>
+bool pack_im2col_padded(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
+                        int64_t p0, int64_t np, int64_t panel_stride, float* dst) {
+  constexpr int64_t kMaxBand = int64_t(1) << 15;  // floats (128 KiB per thread)
+  thread_local std::vector<float> band;
+  thread_local std::vector<PaddedSeg> segs;
+  const int64_t taps = p.kernel_h * p.kernel_w;
+  const int64_t H = src.height, W = src.width, Wout = src.out_width;
+  const int64_t sh = p.stride_h, pt = p.pad_top, pl = p.pad_left;
+  const int64_t dh = p.dilation_h, dw = p.dilation_w;
+  const int64_t oh_first = p0 / Wout, oh_last = (p0 + np - 1) / Wout;
+  const int64_t ih_lo = oh_first * sh - pt;
+  const int64_t R = (oh_last - oh_first) * sh + (p.kernel_h - 1) * dh + 1;
+  const int64_t Wp = (Wout - 1) + (p.kernel_w - 1) * dw + 1;  // band column x reads iw = x - pl
+  const int64_t ci0 = k0 / taps, ci1 = (k0 + kc_len - 1) / taps;
+  const int64_t plane = R * Wp;
+  if ((ci1 - ci0 + 1) * plane > kMaxBand) return false;
+  if (int64_t(band.size()) < (ci1 - ci0 + 1) * plane) band.resize(size_t((ci1 - ci0 + 1) * plane));
+  float* bd = band.data();
+  const int64_t x_lo = std::min(Wp, std::max<int64_t>(0, pl)), x_hi = std::max(x_lo, std::min(Wp, W + pl));
+  for (int64_t ci = ci0; ci <= ci1; ++ci) {
+    const float* in = src.input + ci * H * W;
+    for (int64_t r = 0; r < R; ++r) {
+      float* o = bd + (ci - ci0) * plane + r * Wp;
+      const int64_t ih = ih_lo + r;
+      if (uint64_t(ih) >= uint64_t(H)) {
+        std::fill(o, o + Wp, 0.0f);
+        continue;
+      }
+      std::fill(o, o + x_lo, 0.0f);
+      std::memcpy(o + x_lo, in + ih * W + (x_lo - pl), size_t(x_hi - x_lo) * sizeof(float));
+      std::fill(o + x_hi, o + Wp, 0.0f);
+    }
+  }
+  const int64_t panels = (np + NR - 1) / NR;
+  segs.clear();
+  for (int64_t j = 0; j < panels; ++j) {
+    const int64_t q0 = p0 + j * NR;
+    const int64_t cols = std::min<int64_t>(NR, p0 + np - q0);
+    for (int64_t c = 0; c < cols;) {
+      const int64_t q = q0 + c;
+      const int64_t oh = q / Wout, ow0 = q % Wout;
+      const int64_t run = std::min(cols - c, Wout - ow0);
+      segs.push_back({j * panel_stride + c, (oh - oh_first) * sh * Wp + ow0, run});
+      c += run;
+    }
+  }
+  const PaddedSeg* sg = segs.data();
+  const int64_t n_segs = int64_t(segs.size());
+  const int64_t last_cols = np - (panels - 1) * NR;
+  int64_t ci = ci0, kh = (k0 % taps) / p.kernel_w, kw = (k0 % taps) % p.kernel_w;
+  for (int64_t kk = 0; kk < kc_len; ++kk) {
+    const float* base = bd + (ci - ci0) * plane + kh * dh * Wp + kw * dw;
+    float* out_k = dst + kk * NR;
+    if (++kw == p.kernel_w) {
+      kw = 0;
+      if (++kh == p.kernel_h) { kh = 0; ++ci; }
+    }
+    for (int64_t si = 0; si < n_segs; ++si) copy_run(out_k + sg[si].dst, base + sg[si].src, sg[si].len);
+    if (last_cols < NR) zero_run(out_k + (panels - 1) * panel_stride + last_cols, NR - last_cols);
+  }
+  return true;
+}
+
 template <int NR>
 void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
                       int64_t p0, int64_t np, int64_t panel_stride, float* dst) {
+  if (p.pad_mode == PadMode::Zeros && p.stride_w == 1 && np > 0 &&
+      pack_im2col_padded<NR>(p, src, k0, kc_len, p0, np, panel_stride, dst))
+    return;
   thread_local std::vector<Im2colSeg> segs;
   thread_local std::vector<int32_t> seg_begin;
   const int64_t taps = p.kernel_h * p.kernel_w;
@@ -140,7 +217,7 @@ void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0,
       const int64_t q = q0 + c;
       const int64_t oh = q / Wout, ow0 = q % Wout;
       const int64_t run = std::min(cols - c, Wout - ow0);
-      segs.push_back({int32_t(c), int32_t(run), oh * sh - pt, ow0 * sw - pl});
+      segs.push_back({int32_t(c), int32_t(run), j, oh * sh - pt, ow0 * sw - pl});
       c += run;
     }
   }
@@ -150,12 +227,41 @@ void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0,
   const int64_t last_cols = np - (panels - 1) * NR;
   const PadMode mode = p.pad_mode;
 
+  // (ci, kh, kw) of row k0, then stepped without divisions.
+  int64_t ci = k0 / taps, kh = (k0 % taps) / p.kernel_w, kw = (k0 % taps) % p.kernel_w;
   for (int64_t kk = 0; kk < kc_len; ++kk) {
-    const int64_t k = k0 + kk;
-    const int64_t ci = k / taps, tap = k % taps;
-    const int64_t khd = (tap / p.kernel_w) * p.dilation_h, kwd = (tap % p.kernel_w) * p.dilation_w;
+    const int64_t khd = kh * p.dilation_h, kwd = kw * p.dilation_w;
     const float* plane = src.input + ci * plane_size;
     float* out_k = dst + kk * NR;
+    if (++kw == p.kernel_w) {
+      kw = 0;
+      if (++kh == p.kernel_h) { kh = 0; ++ci; }
+    }
+#if defined(SIMDCONV_HAVE_COPY_RUN_CLIPPED)
+    if (mode == PadMode::Zeros && sw == 1) {
+      // Zero padding, unit stride: every segment is one clipped copy of an
+      // input row (or zeros above/below the image).
+      for (int64_t si = 0, s_end = sb[panels]; si < s_end; ++si) {
+        const Im2colSeg& s = sg[si];
+        const int64_t ih = s.ih0 + khd, iw = s.iw0 + kwd;
+        float* o = out_k + s.panel * panel_stride + s.col;
+        const int64_t len = s.len;
+        if (uint64_t(ih) >= uint64_t(H)) {
+          zero_run(o, len);
+        } else if (iw >= 0 && iw + len <= W) {
+          copy_run(o, plane + ih * W + iw, len);
+        } else {
+          const int64_t t_lo = std::min(len, std::max<int64_t>(0, -iw));
+          const int64_t t_hi = std::max(t_lo, std::min(len, W - iw));
+          const float* row = reinterpret_cast<const float*>(
+              reinterpret_cast<uintptr_t>(plane + ih * W) + uintptr_t(iw * int64_t(sizeof(float))));
+          copy_run_clipped(o, row, len, t_lo, t_hi);
+        }
+      }
+      if (last_cols < NR) zero_run(out_k + (panels - 1) * panel_stride + last_cols, NR - last_cols);
+      continue;
+    }
+#endif
     for (int64_t j = 0; j < panels; ++j) {
       float* out = out_k + j * panel_stride;
       const int32_t s_end = sb[j + 1];
