@@ -34,7 +34,7 @@ const { cpuSnapshot, otherLoad, waitIdle } = require('./cpuload');
 const ROOT = path.resolve(__dirname, '..');
 const SUITE = path.join(__dirname, 'suite.json');
 const EPS32 = 2 ** -23;
-const GAP_MS = Number(process.env.BENCH_GAP_MS || 10); // > libgomp's and ORT's spin-wait after a parallel region
+const GAP_MS = Number(process.env.BENCH_GAP_MS || 100); // > libgomp's and ORT's spin-wait after a parallel region (10 ms was too short: ORT's threads took a core during our samples)
 
 // ---------------------------------------------------------------- options
 function parseArgs(argv) {

@@ -67,7 +67,7 @@ class Pool {
   int threads() const { return threads_.load(); }
   void set_threads(int n) { threads_.store(n); }
 
-  void run(size_t count, const std::function<void(size_t)>& fn) {
+  void run(size_t count, const TaskRef& fn) {
     const int want = threads_.load();
     if (count == 0) return;
     if (count == 1 || want <= 1 || tl_in_region) {
@@ -158,7 +158,7 @@ class Pool {
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
   std::vector<std::thread> workers_;
-  const std::function<void(size_t)>* fn_ = nullptr;
+  const TaskRef* fn_ = nullptr;
   size_t count_ = 0;
   std::atomic<size_t> next_{0};
   std::atomic<bool> failed_{false};
@@ -179,7 +179,7 @@ void set_num_threads(int n) {
   Pool::get().set_threads(n);
 }
 
-void parallel_for(size_t count, const std::function<void(size_t)>& fn) {
+void parallel_for(size_t count, TaskRef fn) {
   Pool::get().run(count, fn);
 }
 

@@ -7,7 +7,6 @@
 // started from inside a worker runs inline.
 #pragma once
 #include <cstddef>
-#include <functional>
 
 namespace simdconv {
 
@@ -16,9 +15,25 @@ int get_num_threads();
 // Throws std::invalid_argument for n < 1.
 void set_num_threads(int n);
 
+// A non-owning reference to a callable taking a task index. parallel_for
+// borrows the caller's lambda for the duration of the call, so starting a
+// parallel region never allocates (std::function would, for lambdas that
+// capture more than its small buffer holds).
+class TaskRef {
+ public:
+  template <class F>
+  TaskRef(const F& f)  // NOLINT: implicit, so lambdas pass straight through
+      : obj_(&f), call_([](const void* o, size_t i) { (*static_cast<const F*>(o))(i); }) {}
+  void operator()(size_t i) const { call_(obj_, i); }
+
+ private:
+  const void* obj_;
+  void (*call_)(const void*, size_t);
+};
+
 // Runs fn(i) for every i in [0, count) on up to get_num_threads() threads and
 // returns when all are done. The first exception thrown by fn is rethrown here
 // (the remaining tasks are skipped).
-void parallel_for(size_t count, const std::function<void(size_t)>& fn);
+void parallel_for(size_t count, TaskRef fn);
 
 }  // namespace simdconv
