@@ -375,6 +375,7 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
     a.n_out = cout_g;
     a.out_h = oh_n;
     a.out_w = o.width;
+    if (sh == 1 && sw == 1) a.flat_n = (oh_n - 1) * RS + o.width;
     if (cin_g == 1) {
       a.kernel_h = kh_n;
       a.kernel_w = kw_n;

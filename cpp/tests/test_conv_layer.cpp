@@ -257,7 +257,7 @@ int main() {
     CHECK(cancelled, "shared-B case %d: a set cancel flag must throw Cancelled", which);
   }
   // The direct paths split rows into bands by thread count: still bitwise identical.
-  for (int which = 0; which < 4; ++which) {
+  for (int which = 0; which < 5; ++which) {
     Setup u;
     u.p.kernel_h = u.p.kernel_w = 3;
     u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
@@ -266,14 +266,15 @@ int main() {
     if (which == 1) { u.p.in_channels = u.p.out_channels = 16; u.p.groups = 4; }
     if (which == 2) { u.p.in_channels = 5; u.p.out_channels = 11; }
     if (which == 3) { u.p.in_channels = u.p.out_channels = u.p.groups = 7; u.p.stride_h = u.p.stride_w = 2; }
+    if (which == 4) { u.p.in_channels = 19; u.p.out_channels = 21; }  // dense, flat rows, 8 + 8 + 5 channels
     u.s = {1, 45, 70};
     const OutputSize o = output_size(u.p, u.s);
     const auto x = test::random_vector(size_t(u.p.in_channels * 45 * 70), rng);
     const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
     const auto bias = test::random_vector(size_t(u.p.out_channels), rng);
     const Algorithm algo = which == 1 ? Algorithm::GroupedDirect
-                           : which == 2 ? Algorithm::Direct : Algorithm::Depthwise;
-    CHECK(which == 2 || choose_algorithm(u.p) == algo, "case %d: expected %s", which, algorithm_name(algo));
+                           : which == 2 || which == 4 ? Algorithm::Direct : Algorithm::Depthwise;
+    CHECK(which == 2 || which == 4 || choose_algorithm(u.p) == algo, "case %d: expected %s", which, algorithm_name(algo));
     const ConvLayer layer(u.p, w.data(), bias.data(), active_isa(), algo);
     std::vector<std::vector<float>> outs;
     const int saved = get_num_threads();

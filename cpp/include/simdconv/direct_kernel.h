@@ -36,6 +36,12 @@ struct DirectArgs {
   // row_step (stride_h == dilation_h) neighbouring output rows share input
   // rows and a kernel may load each once for several rows. 0: unknown.
   int64_t kernel_h = 0, kernel_w = 0, kh_step = 0;
+  // Optional (dense path): when > 0, stride 1 in both directions, and
+  // row_step >= out_w, output (oh, ow) is flat position oh * row_step + ow of
+  // one long row of flat_n = (out_h - 1) * row_step + out_w positions; a
+  // kernel may compute that row in full vectors and drop the positions whose
+  // column is >= out_w (each kept element is summed exactly as above).
+  int64_t flat_n = 0;
 };
 
 // Fills `rows` rows of one channel's padded, phase-split buffer: buffer row

@@ -86,78 +86,123 @@ struct Vec {
 
 constexpr int kW = Vec::kW;
 
-// OB output channels x R output rows x NCH vectors of a row at a time:
-// OB*R*NCH accumulators; every loaded input vector feeds OB FMAs.
-template <int OB, int R, int NCH>
-void direct_tile(const DirectArgs& a, int64_t o0, int64_t oh) {
-  using T = Vec::T;
-  const int64_t taps = a.taps, out_w = a.out_w;
-  const float* w = a.w + o0 * taps;
-  const float* base = a.in + oh * a.row_step;
-  float* orow = a.out + o0 * a.out_stride + oh * a.out_row_stride;
-  for (int64_t ow = 0; ow < out_w; ow += NCH * kW) {
-    T acc[OB][R][NCH];
-#pragma GCC unroll 4
-    for (int o = 0; o < OB; ++o) {
-      const T b = a.bias ? Vec::set1(a.bias[o0 + o]) : Vec::zero();
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int c = 0; c < NCH; ++c) acc[o][r][c] = b;
-    }
-    const float* src = base + ow;
-    for (int64_t t = 0; t < taps; ++t) {
-      const float* s = src + a.tap_off[t];
-      T x[R][NCH];
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-        for (int c = 0; c < NCH; ++c) x[r][c] = Vec::load(s + r * a.row_step + c * kW);
-#pragma GCC unroll 4
-      for (int o = 0; o < OB; ++o) {
-        const T wv = Vec::set1(w[o * taps + t]);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-          for (int c = 0; c < NCH; ++c) acc[o][r][c] = Vec::fma(wv, x[r][c], acc[o][r][c]);
-      }
-    }
-    const int64_t left = out_w - ow;
-#pragma GCC unroll 4
-    for (int o = 0; o < OB; ++o)
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        float* op = orow + o * a.out_stride + r * a.out_row_stride + ow;
-#pragma GCC unroll 4
-        for (int c = 0; c < NCH; ++c) {
-          const int64_t n = left - c * kW;
-          if (n >= kW) Vec::store(op + c * kW, acc[o][r][c]);
-          else if (n > 0) Vec::store_n(op + c * kW, acc[o][r][c], n);
-        }
-      }
-  }
-}
-
-// Register budget: accumulators + inputs + 1 weight.
+// Register budget: accumulators + inputs + 1 weight; output channels per tile.
 #if defined(__AVX512F__) || defined(SIMDCONV_DIRECT_NEON)  // 32 vector registers
-constexpr int kMaxAcc = 16;
+constexpr int kMaxAcc = 16;   // depthwise tiles
+constexpr int kDenseOB = 8;   // dense tiles: 8 output channels x up to 3 vectors
+constexpr int kDenseAcc = 24;
 #else
 constexpr int kMaxAcc = 8;
+constexpr int kDenseOB = 4;
+constexpr int kDenseAcc = 8;
 #endif
+
+// OB output channels x R output rows x NCH vectors of a row (one chunk of
+// columns starting at ow): OB*R*NCH accumulators; every loaded input vector
+// feeds OB FMAs. FLAT (a.flat_n > 0, R == 1, oh == 0): the chunk is a run of
+// the band's flat output index q = oh * row_step + ow; positions whose column
+// is past out_w are computed and dropped.
+template <int OB, int R, int NCH, bool FLAT>
+inline void direct_tile(const DirectArgs& a, int64_t o0, int64_t oh, int64_t ow) {
+  using T = Vec::T;
+  const int64_t taps = a.taps;
+  const float* w = a.w + o0 * taps;
+  const float* src = a.in + oh * a.row_step + ow;
+  T acc[OB][R][NCH];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o) {
+    const T b = a.bias ? Vec::set1(a.bias[o0 + o]) : Vec::zero();
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < NCH; ++c) acc[o][r][c] = b;
+  }
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* s = src + a.tap_off[t];
+    T x[R][NCH];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < NCH; ++c) x[r][c] = Vec::load(s + r * a.row_step + c * kW);
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o) {
+      const T wv = Vec::set1(w[o * taps + t]);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int c = 0; c < NCH; ++c) acc[o][r][c] = Vec::fma(wv, x[r][c], acc[o][r][c]);
+    }
+  }
+  if (FLAT) {
+    // Through a small buffer, then the valid run of each output row it covers.
+    alignas(64) float tmp[OB][NCH * kW];
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 4
+      for (int c = 0; c < NCH; ++c) Vec::store(&tmp[o][c * kW], acc[o][0][c]);
+    const int64_t rs = a.row_step, end = std::min<int64_t>(ow + NCH * kW, a.flat_n);
+    for (int64_t q = ow; q < end;) {
+      const int64_t r = q / rs, col = q - r * rs;
+      if (col >= a.out_w) {
+        q = (r + 1) * rs;
+        continue;
+      }
+      const int64_t len = std::min(a.out_w - col, end - q);
+      float* op = a.out + o0 * a.out_stride + r * a.out_row_stride + col;
+      for (int o = 0; o < OB; ++o)
+        std::memcpy(op + o * a.out_stride, &tmp[o][q - ow], size_t(len) * sizeof(float));
+      q += len;
+    }
+    return;
+  }
+  const int64_t left = a.out_w - ow;
+  float* orow = a.out + o0 * a.out_stride + oh * a.out_row_stride + ow;
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      float* op = orow + o * a.out_stride + r * a.out_row_stride;
+#pragma GCC unroll 4
+      for (int c = 0; c < NCH; ++c) {
+        const int64_t n = left - c * kW;
+        if (n >= kW) Vec::store(op + c * kW, acc[o][r][c]);
+        else if (n > 0) Vec::store_n(op + c * kW, acc[o][r][c], n);
+      }
+    }
+}
+
+// One row group (R rows at oh) of OB output channels across `width` columns:
+// chunks of NCH vectors, the last chunk only as many vectors as are left.
+template <int OB, int R, int NCH, bool FLAT>
+void direct_line(const DirectArgs& a, int64_t o0, int64_t oh, int64_t width) {
+  int64_t ow = 0;
+  for (; ow + NCH * kW <= width; ow += NCH * kW) direct_tile<OB, R, NCH, FLAT>(a, o0, oh, ow);
+  if (ow >= width) return;
+  const int64_t nv = (width - ow + kW - 1) / kW;  // 1 .. NCH
+  constexpr int n3 = NCH < 3 ? NCH : 3, n2 = NCH < 2 ? NCH : 2;
+  if (nv >= NCH) direct_tile<OB, R, NCH, FLAT>(a, o0, oh, ow);
+  else if (nv == 3) direct_tile<OB, R, n3, FLAT>(a, o0, oh, ow);
+  else if (nv == 2) direct_tile<OB, R, n2, FLAT>(a, o0, oh, ow);
+  else direct_tile<OB, R, 1, FLAT>(a, o0, oh, ow);
+}
 
 // R rows at a time while they last, then single rows (R = 2 when OB*NCH
 // leaves room: enough independent FMA chains to cover the FMA latency).
 template <int OB, int NCH>
 void direct_block(const DirectArgs& a, int64_t o0) {
-  constexpr int R = OB * NCH * 2 <= kMaxAcc ? 2 : 1;
+  if (a.flat_n > 0) {
+    direct_line<OB, 1, NCH, true>(a, o0, 0, a.flat_n);
+    return;
+  }
+  constexpr int R = OB * NCH * 2 <= kDenseAcc ? 2 : 1;
   int64_t oh = 0;
-  for (; oh + R <= a.out_h; oh += R) direct_tile<OB, R, NCH>(a, o0, oh);
-  for (; oh < a.out_h; ++oh) direct_tile<OB, 1, NCH>(a, o0, oh);
+  for (; oh + R <= a.out_h; oh += R) direct_line<OB, R, NCH, false>(a, o0, oh, a.out_w);
+  for (; oh < a.out_h; ++oh) direct_line<OB, 1, NCH, false>(a, o0, oh, a.out_w);
 }
 
 template <int OB>
 void direct_rows(const DirectArgs& a, int64_t o0, int nch) {
-  constexpr int n4 = OB * 4 <= kMaxAcc ? 4 : kMaxAcc / OB;
+  constexpr int n4 = OB * 4 <= kDenseAcc ? 4 : kDenseAcc / OB;
   constexpr int n3 = n4 < 3 ? n4 : 3;
   constexpr int n2 = n4 < 2 ? n4 : 2;
   switch (std::min(nch, n4)) {
@@ -237,10 +282,15 @@ void direct_run(const DirectArgs& a) {
     return;
   }
   // Vectors per row step: as many as the row needs, up to 4.
-  const int nch = int(std::min<int64_t>(4, (a.out_w + kW - 1) / kW));
+  const int64_t width = a.flat_n > 0 ? a.flat_n : a.out_w;
+  const int nch = int(std::min<int64_t>(4, (width + kW - 1) / kW));
   int64_t o = 0;
-  for (; o + 4 <= a.n_out; o += 4) direct_rows<4>(a, o, nch);
+  for (; o + kDenseOB <= a.n_out; o += kDenseOB) direct_rows<kDenseOB>(a, o, nch);
   switch (a.n_out - o) {
+    case 7: direct_rows<7>(a, o, nch); break;
+    case 6: direct_rows<6>(a, o, nch); break;
+    case 5: direct_rows<5>(a, o, nch); break;
+    case 4: direct_rows<4>(a, o, nch); break;
     case 3: direct_rows<3>(a, o, nch); break;
     case 2: direct_rows<2>(a, o, nch); break;
     case 1: direct_rows<1>(a, o, nch); break;
