@@ -110,19 +110,7 @@ const quantile = (xs, q) => {
 const geomean = (xs) => (xs.length ? Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length) : NaN);
 const nowS = () => Number(process.hrtime.bigint()) / 1e9;
 
-/** Deterministic floats in [-1, 1) (mulberry32). */
-function randomArray(n, seed) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+const { randomArray } = require('../scripts/random');
 
 // ---------------------------------------------------------------- machine
 function sh(cmd, args, opts = {}) {

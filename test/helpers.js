@@ -7,19 +7,7 @@ const { makeGeometry, nativeParams, inputDims } = require('../dist/geometry');
 
 const EPS32 = 2 ** -23;
 
-/** Deterministic pseudo-random floats in [-1, 1) (mulberry32). */
-function randomArray(n, seed = 1) {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+const { randomArray } = require('../scripts/random');
 
 function randomTensor(shape, seed) {
   return new simdconv.Tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed), shape);
