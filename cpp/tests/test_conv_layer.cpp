@@ -5,6 +5,7 @@
 // Also: results are bitwise identical for any thread count, and a set cancel
 // flag stops a call.
 #include <cstring>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "check.h"
@@ -86,6 +87,45 @@ void compare(const char* what, const Setup& u, Isa isa, std::mt19937& rng, int& 
   ++compared;
 }
 
+// forward() once per thread count (the pool's count is restored afterwards).
+std::vector<std::vector<float>> forward_per_thread_count(const ConvLayer& layer, const CallShape& s,
+                                                         const float* x, size_t out_n,
+                                                         std::initializer_list<int> counts) {
+  std::vector<std::vector<float>> outs;
+  const int saved = get_num_threads();
+  for (int threads : counts) {
+    set_num_threads(threads);
+    outs.emplace_back(out_n, std::nanf(""));
+    layer.forward(s, x, outs.back().data());
+  }
+  set_num_threads(saved);
+  return outs;
+}
+
+// Every output bitwise equal to the first one's (1 thread).
+void check_same_bits(const std::vector<std::vector<float>>& outs, std::initializer_list<int> counts,
+                     const char* what, int which) {
+  const int* threads = counts.begin();
+  for (size_t i = 1; i < outs.size(); ++i)
+    CHECK(std::memcmp(outs[0].data(), outs[i].data(), outs[0].size() * 4) == 0,
+          "%s case %d: %d vs %d threads differ", what, which, threads[0], threads[i]);
+}
+
+// A set cancel flag makes forward() throw Cancelled (with 2 threads).
+bool cancels(const ConvLayer& layer, const CallShape& s, const float* x, float* out) {
+  const int saved = get_num_threads();
+  set_num_threads(2);
+  int32_t flag = 1;
+  bool cancelled = false;
+  try {
+    layer.forward(s, x, out, CancelFlag{&flag});
+  } catch (const Cancelled&) {
+    cancelled = true;
+  }
+  set_num_threads(saved);
+  return cancelled;
+}
+
 }  // namespace
 
 int main() {
@@ -156,26 +196,10 @@ int main() {
     const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
     // forced: choose_algorithm() sends this layer to the direct kernel
     const ConvLayer layer(u.p, w.data(), nullptr, active_isa(), Algorithm::Gemm);
-    std::vector<std::vector<float>> outs;
-    const int saved = get_num_threads();
-    for (int threads : {1, 2, 3}) {
-      set_num_threads(threads);
-      outs.emplace_back(size_t(2 * 40 * o.height * o.width));
-      layer.forward(u.s, x.data(), outs.back().data());
-    }
-    set_num_threads(saved);
-    CHECK(std::memcmp(outs[0].data(), outs[1].data(), outs[0].size() * 4) == 0, "1 vs 2 threads differ");
-    CHECK(std::memcmp(outs[0].data(), outs[2].data(), outs[0].size() * 4) == 0, "1 vs 3 threads differ");
-
-    // A set cancel flag stops the call with Cancelled.
-    int32_t flag = 1;
-    bool cancelled = false;
-    try {
-      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
-    } catch (const Cancelled&) {
-      cancelled = true;
-    }
-    CHECK(cancelled, "forward with a set cancel flag must throw Cancelled");
+    const auto outs = forward_per_thread_count(layer, u.s, x.data(), size_t(2 * 40 * o.height * o.width), {1, 2, 3});
+    check_same_bits(outs, {1, 2, 3}, "gemm", 0);
+    std::vector<float> scratch(outs[0].size());
+    CHECK(cancels(layer, u.s, x.data(), scratch.data()), "forward with a set cancel flag must throw Cancelled");
   }
   // Batch 1, few pixel blocks: with several threads the GEMM packs B once and
   // shares it (forward_gemm_shared), in pixel chunks when the image is larger
@@ -228,33 +252,17 @@ int main() {
     reference_conv2d(u.p, u.s, x.data(), w.data(), bias.data(), want.data());
     const ConvLayer layer(u.p, w.data(), bias.data(), active_isa(), Algorithm::Gemm);
     const double k = double(u.p.reduction());
-    std::vector<std::vector<float>> outs;
-    const int saved = get_num_threads();
-    for (int threads : {1, 2, 3, 4}) {
-      set_num_threads(threads);
-      outs.emplace_back(out_n, std::nanf(""));
-      layer.forward(u.s, x.data(), outs.back().data());
+    const auto outs = forward_per_thread_count(layer, u.s, x.data(), out_n, {1, 2, 3, 4});
+    for (size_t t = 0; t < outs.size(); ++t)
       for (size_t i = 0; i < out_n; ++i)
-        if (!test::close(outs.back()[i], want[i], k + 1, k + 1)) {
-          CHECK(false, "shared-B case %d threads %d: elem %zu got %.9g want %.9g", which, threads, i,
-                outs.back()[i], want[i]);
+        if (!test::close(outs[t][i], want[i], k + 1, k + 1)) {
+          CHECK(false, "shared-B case %d threads %zu: elem %zu got %.9g want %.9g", which, t + 1, i,
+                outs[t][i], want[i]);
           break;
         }
-    }
-    set_num_threads(saved);
-    for (size_t i = 1; i < outs.size(); ++i)
-      CHECK(std::memcmp(outs[0].data(), outs[i].data(), out_n * 4) == 0,
-            "shared-B case %d: 1 vs %zu-th thread count differ", which, i);
-    set_num_threads(2);
-    int32_t flag = 1;
-    bool cancelled = false;
-    try {
-      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
-    } catch (const Cancelled&) {
-      cancelled = true;
-    }
-    set_num_threads(saved);
-    CHECK(cancelled, "shared-B case %d: a set cancel flag must throw Cancelled", which);
+    check_same_bits(outs, {1, 2, 3, 4}, "shared-B", which);
+    std::vector<float> scratch(out_n);
+    CHECK(cancels(layer, u.s, x.data(), scratch.data()), "shared-B case %d: a set cancel flag must throw Cancelled", which);
   }
   // The direct paths split rows into bands by thread count: still bitwise identical.
   for (int which = 0; which < 5; ++which) {
@@ -276,25 +284,11 @@ int main() {
                            : which == 2 || which == 4 ? Algorithm::Direct : Algorithm::Depthwise;
     CHECK(which == 2 || which == 4 || choose_algorithm(u.p) == algo, "case %d: expected %s", which, algorithm_name(algo));
     const ConvLayer layer(u.p, w.data(), bias.data(), active_isa(), algo);
-    std::vector<std::vector<float>> outs;
-    const int saved = get_num_threads();
-    for (int threads : {1, 2, 3, 5}) {
-      set_num_threads(threads);
-      outs.emplace_back(size_t(u.p.out_channels * o.height * o.width));
-      layer.forward(u.s, x.data(), outs.back().data());
-    }
-    set_num_threads(saved);
-    for (size_t i = 1; i < outs.size(); ++i)
-      CHECK(std::memcmp(outs[0].data(), outs[i].data(), outs[0].size() * 4) == 0,
-            "direct case %d: 1 vs %zu-th thread count differ", which, i);
-    int32_t flag = 1;
-    bool cancelled = false;
-    try {
-      layer.forward(u.s, x.data(), outs[0].data(), CancelFlag{&flag});
-    } catch (const Cancelled&) {
-      cancelled = true;
-    }
-    CHECK(cancelled, "direct case %d: a set cancel flag must throw Cancelled", which);
+    const size_t out_n = size_t(u.p.out_channels * o.height * o.width);
+    const auto outs = forward_per_thread_count(layer, u.s, x.data(), out_n, {1, 2, 3, 5});
+    check_same_bits(outs, {1, 2, 3, 5}, "direct", which);
+    std::vector<float> scratch(out_n);
+    CHECK(cancels(layer, u.s, x.data(), scratch.data()), "direct case %d: a set cancel flag must throw Cancelled", which);
   }
   return test::finish("test_conv_layer");
 }
