@@ -105,9 +105,13 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
     throw std::invalid_argument(std::string("ISA ") + isa_name(isa) + " is not available");
   direct_ = direct_kernel_for(isa);
   if (direct_ == nullptr) direct_ = &kDirectScalar;
-  weight_.assign(weight, weight + p_.weight_elements());
   if (bias) bias_.assign(bias, bias + p_.out_channels);
-  if (algo_ == Algorithm::Gemm) packed_ = PackedWeights(p_, weight, gemm_->mr, gemm_->kc);
+  // One copy of the weights: packed panels for the GEMM, PyTorch's layout for
+  // the direct kernels.
+  if (algo_ == Algorithm::Gemm)
+    packed_ = PackedWeights(p_, weight, gemm_->mr, gemm_->kc);
+  else
+    weight_.assign(weight, weight + p_.weight_elements());
 }
 
 void ConvLayer::forward(const CallShape& s, const float* input, float* output,

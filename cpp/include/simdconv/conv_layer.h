@@ -63,7 +63,8 @@ class ConvLayer {
   LayerParams p_;
   Isa isa_;
   Algorithm algo_;
-  std::vector<float> weight_, bias_;  // PyTorch layout, kept for the direct paths
+  std::vector<float> weight_;  // PyTorch layout, direct paths only (GEMM uses packed_)
+  std::vector<float> bias_;
   const GemmKernel* gemm_ = nullptr;
   const DirectKernel* direct_ = nullptr;
   PackedWeights packed_;
