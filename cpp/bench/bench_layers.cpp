@@ -3,6 +3,8 @@
 //   SIMDCONV_NUM_THREADS  thread count (default: hardware threads)
 //   SIMDCONV_MAX_ISA      ISA cap (scalar|avx2|avx512)
 //   BENCH_ALGO            force an algorithm: gemm | direct (grouped-direct) | depthwise
+//   BENCH_SHAPE           run one extra case "N,Cin,H,W,Cout,k,stride,pad,dilation,groups"
+//                         (square kernel, zero padding), named "custom", instead of the suite
 // Usage: bench_layers [min_seconds_per_case=0.5] [case-name-substring]
 // Run with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
 #include <algorithm>
@@ -56,7 +58,18 @@ int main(int argc, char** argv) {
   std::printf("%-16s %-18s %9s %9s %9s %6s\n", "case", "algorithm", "median", "best", "ms(med)", "reps");
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> d(-1.f, 1.f);
-  for (const Case& c : kCases) {
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  if (const char* shape = std::getenv("BENCH_SHAPE")) {
+    long v[10];
+    if (std::sscanf(shape, "%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld,%ld", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]) != 10) {
+      std::fprintf(stderr, "BENCH_SHAPE: want N,Cin,H,W,Cout,k,stride,pad,dilation,groups\n");
+      return 2;
+    }
+    cases.assign(1, Case{"custom", v[0], v[1], v[2], v[3], v[4], v[5], v[5], v[6], v[6], v[7],
+                         v[7], v[8], v[8], v[9], PadMode::Zeros});
+  }
+  for (const Case& c : cases) {
     if (filter && !std::strstr(c.name, filter)) continue;
     LayerParams p;
     p.in_channels = c.Cin; p.out_channels = c.Cout;

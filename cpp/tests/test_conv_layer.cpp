@@ -174,6 +174,31 @@ int main() {
       }
     }
     std::printf("compared %d layers with forced algorithms over %d direct kernels\n", forced_compared, nd);
+    // The 3x3 depthwise fast path (row stride 1 or 2, dilation 1 along rows):
+    // every register tile shape (1-4 vectors per row, 4-row groups and the
+    // single rows after them), column dilation, multipliers, every padding mode.
+    int dw3_compared = 0;
+    for (int di = 0; di < nd; ++di) {
+      const Isa isa = dks[di]->isa;
+      if (gemm_kernel_for(isa) == nullptr) continue;
+      for (int t = 0; t < 60; ++t) {
+        Setup u;
+        auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+        u.p.in_channels = u.p.groups = pick(1, 6);
+        u.p.out_channels = u.p.in_channels * pick(1, 2);
+        u.p.kernel_h = u.p.kernel_w = 3;
+        u.p.stride_h = pick(1, 2); u.p.stride_w = pick(1, 2);
+        u.p.dilation_w = pick(1, 2);
+        u.p.pad_mode = PadMode(t % 4);
+        u.p.pad_top = pick(0, 1); u.p.pad_bottom = pick(0, 1);
+        u.p.pad_left = pick(0, 2); u.p.pad_right = pick(0, 2);
+        u.s = {pick(1, 2), pick(3, 13), pick(3, 150)};
+        try { output_size(u.p, u.s); } catch (const std::invalid_argument&) { continue; }
+        compare("dw3x3", u, isa, rng, dw3_compared, int(Algorithm::Depthwise));
+      }
+    }
+    CHECK(dw3_compared > 100, "too few 3x3 depthwise layers compared: %d", dw3_compared);
+    std::printf("compared %d 3x3 depthwise layers\n", dw3_compared);
     LayerParams dense;
     dense.in_channels = 8; dense.out_channels = 8;
     CHECK(test::throws([&] {

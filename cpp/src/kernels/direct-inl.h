@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -33,6 +34,9 @@ struct Vec {
   static void store_n(float* p, T v, int64_t n) {
     _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v);
   }
+  static T load_n(const float* p, int64_t n) {
+    return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
+  }
 };
 #elif defined(__AVX2__)
 struct Vec {
@@ -46,6 +50,10 @@ struct Vec {
   static void store_n(float* p, T v, int64_t n) {
     const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     _mm256_maskstore_ps(p, m, v);
+  }
+  static T load_n(const float* p, int64_t n) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_maskload_ps(p, m);
   }
 };
 #elif defined(SIMDCONV_DIRECT_NEON)
@@ -65,6 +73,11 @@ struct Vec {
       vst1q_lane_f32(p, v, 0);
     }
   }
+  static T load_n(const float* p, int64_t n) {  // n in 1..3
+    float t[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n; ++i) t[i] = p[i];
+    return vld1q_f32(t);
+  }
 };
 #else
 // Portable: 4 lanes as a plain array (the compiler maps it to SSE/NEON where it can).
@@ -81,6 +94,11 @@ struct Vec {
   }
   static void store(float* p, T v) { std::memcpy(p, v.v, sizeof v.v); }
   static void store_n(float* p, T v, int64_t n) { for (int64_t i = 0; i < n; ++i) p[i] = v.v[i]; }
+  static T load_n(const float* p, int64_t n) {
+    T r = zero();
+    for (int64_t i = 0; i < n; ++i) r.v[i] = p[i];
+    return r;
+  }
 };
 #endif
 
@@ -270,7 +288,105 @@ void dw_rows(const DirectArgs& a, int64_t o) {
   for (; oh < a.out_h; ++oh) dw_tile<1, NCH>(a, o, oh);
 }
 
+// 3x3 depthwise, stride S (1 or 2) along rows, dilation 1 along rows
+// (row_step == S * kh_step): R output rows walk the (R-1)*S + 3 input rows
+// they read, loading each input vector once for every output row that uses
+// it. The 9 weights stay in registers when the ISA has 32 of them. Fully
+// unrolled: no per-tap branches. Per element the taps are summed after the
+// bias in (kh, kw) order, exactly as direct_tile() and dw_tile() do.
+constexpr bool kDw3WeightsInRegs = kMaxAcc >= 16;
+
+template <int S, int R, int NCH>
+inline void dw3_tile(const DirectArgs& a, const float* w, const Vec::T* wv, Vec::T b,
+                     const float* base, float* orow, int64_t left) {
+  using T = Vec::T;
+  const int64_t ks = a.kh_step;
+  const int64_t t0 = a.tap_off[0], t1 = a.tap_off[1], t2 = a.tap_off[2];
+  T acc[R][NCH];
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int c = 0; c < NCH; ++c) acc[r][c] = b;
+#pragma GCC unroll 16
+  for (int j = 0; j < (R - 1) * S + 3; ++j) {
+    const float* row = base + j * ks;
+#pragma GCC unroll 3
+    for (int kw = 0; kw < 3; ++kw) {
+      const float* s = row + (kw == 0 ? t0 : kw == 1 ? t1 : t2);
+      T x[NCH];
+#pragma GCC unroll 4
+      for (int c = 0; c < NCH; ++c) x[c] = Vec::load(s + c * kW);
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const int kh = j - r * S;
+        if (kh < 0 || kh >= 3) continue;  // resolved at compile time
+        const T wt = kDw3WeightsInRegs ? wv[kh * 3 + kw] : Vec::set1(w[kh * 3 + kw]);
+#pragma GCC unroll 4
+        for (int c = 0; c < NCH; ++c) acc[r][c] = Vec::fma(wt, x[c], acc[r][c]);
+      }
+    }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    float* op = orow + r * a.out_row_stride;
+#pragma GCC unroll 4
+    for (int c = 0; c < NCH; ++c) {
+      const int64_t n = left - c * kW;
+      if (n >= kW) Vec::store(op + c * kW, acc[r][c]);
+      else if (n > 0) Vec::store_n(op + c * kW, acc[r][c], n);
+    }
+  }
+}
+
+// All rows of output channel o: R rows at a time, then single rows; each row
+// group in chunks of NCH vectors, the last chunk as many vectors as are left.
+template <int S, int R, int NCH>
+void dw3_rows(const DirectArgs& a, int64_t o) {
+  using T = Vec::T;
+  const float* w = a.w + o * 9;
+  T wv[9];
+#pragma GCC unroll 9
+  for (int t = 0; t < 9; ++t) wv[t] = Vec::set1(w[t]);
+  const T b = a.bias ? Vec::set1(a.bias[o]) : Vec::zero();
+  const int64_t out_w = a.out_w;
+  float* const out = a.out + o * a.out_stride;
+  const auto line = [&](auto rows_tag, int64_t oh) {
+    constexpr int RR = decltype(rows_tag)::value;
+    const float* base = a.in + oh * a.row_step;
+    float* orow = out + oh * a.out_row_stride;
+    int64_t ow = 0;
+    for (; ow + NCH * kW <= out_w; ow += NCH * kW)
+      dw3_tile<S, RR, NCH>(a, w, wv, b, base + ow, orow + ow, out_w - ow);
+    if (ow >= out_w) return;
+    const int64_t nv = (out_w - ow + kW - 1) / kW;
+    constexpr int n3 = NCH < 3 ? NCH : 3, n2 = NCH < 2 ? NCH : 2;
+    if (nv >= NCH) dw3_tile<S, RR, NCH>(a, w, wv, b, base + ow, orow + ow, out_w - ow);
+    else if (nv == 3) dw3_tile<S, RR, n3>(a, w, wv, b, base + ow, orow + ow, out_w - ow);
+    else if (nv == 2) dw3_tile<S, RR, n2>(a, w, wv, b, base + ow, orow + ow, out_w - ow);
+    else dw3_tile<S, RR, 1>(a, w, wv, b, base + ow, orow + ow, out_w - ow);
+  };
+  int64_t oh = 0;
+  for (; oh + R <= a.out_h; oh += R) line(std::integral_constant<int, R>(), oh);
+  for (; oh < a.out_h; ++oh) line(std::integral_constant<int, 1>(), oh);
+}
+
+template <int S>
+void dw3_run(const DirectArgs& a) {
+  const int64_t nv = (a.out_w + kW - 1) / kW;
+  // accumulators R * NCH within kMaxAcc
+  for (int64_t o = 0; o < a.n_out; ++o) {
+    if (nv >= 4 && kMaxAcc >= 16) dw3_rows<S, 4, 4>(a, o);
+    else if (nv >= 3 && kMaxAcc >= 12) dw3_rows<S, 4, 3>(a, o);
+    else if (nv >= 2) dw3_rows<S, kMaxAcc / 2 >= 4 ? 4 : kMaxAcc / 2, 2>(a, o);
+    else dw3_rows<S, 4, 1>(a, o);
+  }
+}
+
 void direct_run(const DirectArgs& a) {
+  if (a.kernel_h == 3 && a.kernel_w == 3 && a.taps == 9 && a.kh_step > 0) {
+    if (a.row_step == a.kh_step) return dw3_run<1>(a);
+    if (a.row_step == 2 * a.kh_step) return dw3_run<2>(a);
+  }
   if (a.kernel_h > 1 && a.kh_step == a.row_step && a.taps == a.kernel_h * a.kernel_w) {
     const int64_t nv = (a.out_w + kW - 1) / kW;
     for (int64_t o = 0; o < a.n_out; ++o) {
@@ -298,10 +414,30 @@ void direct_run(const DirectArgs& a) {
   }
 }
 
+// Row copies and fills: full vectors, the tail as one more full vector that
+// overlaps the previous one (masked only when the whole run is shorter than a
+// vector), and plain stores for the 1-3 floats of a typical padding border.
 inline void copy_floats(float* dst, const float* src, int64_t n) {
+  if (n >= kW) {
+    int64_t i = 0;
+    for (; i + kW <= n; i += kW) Vec::store(dst + i, Vec::load(src + i));
+    if (i < n) Vec::store(dst + n - kW, Vec::load(src + n - kW));
+  } else if (n > 0) {
+    Vec::store_n(dst, Vec::load_n(src, n), n);
+  }
+}
+
+inline void zero_floats(float* dst, int64_t n) {
+  if (n < 4) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = 0.0f;
+    return;
+  }
   int64_t i = 0;
-  for (; i + kW <= n; i += kW) Vec::store(dst + i, Vec::load(src + i));
-  for (; i < n; ++i) dst[i] = src[i];
+  for (; i + kW <= n; i += kW) Vec::store(dst + i, Vec::zero());
+  if (i < n) {
+    if (n >= kW) Vec::store(dst + n - kW, Vec::zero());
+    else Vec::store_n(dst + i, Vec::zero(), n - i);
+  }
 }
 
 // Even elements of src[0, n) to ev[0, (n+1)/2), odd ones to od[0, n/2).
@@ -351,23 +487,37 @@ inline void deinterleave2(const float* src, int64_t n, float* ev, float* od) {
 void pad_plane(const PadPlaneArgs& a) {
   const int64_t W = a.w, pl = a.pad_left, n = pl + W + a.pad_right;
   const int64_t S = a.stride, wq = a.wq, rs = S * wq;
+  // The border columns, mapped once per call (not per row: the divisions by
+  // the stride and the mode's index mapping cost more than the row copy):
+  // padded column x goes to phase x % S, index x / S, and reads input column
+  // src_col (or is zero when src_col < 0).
+  struct Border { int64_t dst, src_col; };
+  thread_local std::vector<Border> border;
+  border.clear();
+  for (int64_t x = 0; x < n; ++x) {
+    if (x == pl) x = pl + W;
+    if (x >= n) break;
+    border.push_back({(x % S) * wq + x / S, map_index(x - pl, W, a.mode)});
+  }
+  const Border* bd = border.data();
+  const int64_t nb = int64_t(border.size());
+  const bool zeros = a.mode == PadMode::Zeros;
   for (int64_t r = 0; r < a.rows; ++r) {
     float* dst = a.dst + r * rs;
     const int64_t ih = map_index(a.y0 + r - a.pad_top, a.h, a.mode);
     if (ih < 0) {
-      std::fill(dst, dst + rs, 0.0f);
+      zero_floats(dst, rs);
       continue;
     }
     const float* src = a.plane + ih * W;
-    // padded column x goes to phase x % S, index x / S
-    for (int64_t x = 0; x < pl; ++x) {
-      const int64_t i = map_index(x - pl, W, a.mode);
-      dst[(x % S) * wq + x / S] = i < 0 ? 0.0f : src[i];
+    if (zeros && S == 1) {
+      // the common case: zeros | the row | zeros
+      zero_floats(dst, pl);
+      copy_floats(dst + pl, src, W);
+      zero_floats(dst + pl + W, rs - pl - W);
+      continue;
     }
-    for (int64_t x = pl + W; x < n; ++x) {
-      const int64_t i = map_index(x - pl, W, a.mode);
-      dst[(x % S) * wq + x / S] = i < 0 ? 0.0f : src[i];
-    }
+    for (int64_t b = 0; b < nb; ++b) dst[bd[b].dst] = bd[b].src_col < 0 ? 0.0f : src[bd[b].src_col];
     if (S == 1) {
       copy_floats(dst + pl, src, W);
     } else if (S == 2) {
@@ -375,10 +525,7 @@ void pad_plane(const PadPlaneArgs& a) {
       const int64_t p0 = pl % 2;
       deinterleave2(src, W, dst + p0 * wq + pl / 2, dst + (1 - p0) * wq + (pl + 1) / 2);
     } else {
-      for (int64_t i = 0; i < W; ++i) {
-        const int64_t x = pl + i;
-        dst[(x % S) * wq + x / S] = src[i];
-      }
+      for (int64_t i = 0, x = pl; i < W; ++i, ++x) dst[(x % S) * wq + x / S] = src[i];
     }
   }
 }
