@@ -147,6 +147,35 @@ int main() {
       compare("big", big, isa, rng, compared);
     }
   }
+  // 1x1, stride 1, no padding: the GEMM reads B in place from the input
+  // (where the kernel can), with the last narrow panel packed. Pixel counts
+  // around the tile widths, K across blocks (in place: 300 channels of 40x41), groups, batch > 1.
+  int pointwise = 0;
+  for (int ki = 0; ki < nk; ++ki) {
+    const Isa isa = kernels[ki]->isa;
+    const int64_t hws[][2] = {{1, 1}, {3, 5}, {7, 7}, {14, 14}, {5, 13}, {2, 40}, {40, 41}};
+    for (const auto& hw : hws)
+      for (int v = 0; v < 4; ++v) {
+        Setup u;
+        u.p.groups = v == 3 ? 2 : 1;
+        u.p.in_channels = v == 1 ? 300 : v == 2 ? 8 : 6;
+        u.p.out_channels = v == 0 ? 70 : v == 2 ? 9 : 10;
+        u.s = {v == 2 ? 3 : 1, hw[0], hw[1]};
+        compare("pointwise", u, isa, rng, pointwise);
+      }
+  }
+  {
+    Setup u;
+    u.p.in_channels = 300; u.p.out_channels = 40;
+    u.s = {1, 14, 14};
+    const auto x = test::random_vector(size_t(300 * 196), rng);
+    const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
+    const auto b = test::random_vector(40, rng);
+    const ConvLayer layer(u.p, w.data(), b.data(), active_isa());
+    const auto outs = forward_per_thread_count(layer, u.s, x.data(), size_t(40 * 196), {1, 2, 3});
+    check_same_bits(outs, {1, 2, 3}, "pointwise", 0);
+  }
+  std::printf("compared %d 1x1 layers\n", pointwise);
   std::printf("compared %d layers against the reference over %d ISAs\n", compared, nk);
 
   // Every algorithm on every ISA, whatever choose_algorithm() picks: the

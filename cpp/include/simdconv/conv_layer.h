@@ -66,6 +66,9 @@ class ConvLayer {
   std::vector<float> weight_;  // PyTorch layout, direct paths only (GEMM uses packed_)
   std::vector<float> bias_;
   const GemmKernel* gemm_ = nullptr;
+  // GEMM whose B is the input itself (1x1, stride 1, no padding) and a
+  // kernel that reads B in place: no packing pass over the input.
+  bool b_in_place_ = false;
   const DirectKernel* direct_ = nullptr;
   PackedWeights packed_;
 };

@@ -28,6 +28,14 @@ using GemmTailFn = void (*)(size_t kc, const float* a, size_t a_stride, size_t p
                             const float* b, float* c, size_t ldc, size_t rows, size_t nr,
                             bool accumulate, const float* bias);
 
+// Optional: the same tile with B read in place from a row-major matrix
+// (element (k, j) at b[k*ldb + j]; only columns j < nr are read), for layers
+// whose B needs no packing (1x1, stride 1, no padding: B is the input itself).
+// Same FMA chain per C element as fn.
+using GemmUkernelLdbFn = void (*)(size_t kc, const float* a, const float* b, size_t ldb, float* c,
+                                  size_t ldc, size_t mr, size_t nr, bool accumulate,
+                                  const float* bias);
+
 struct LayerParams;
 struct Im2colSource;
 // Packs B for this kernel's NR (see pack_im2col() in pack.h for the layout),
@@ -48,6 +56,7 @@ struct GemmKernel {
   PackIm2colFn pack = nullptr;  // nullptr: the portable pack_im2col()
   GemmTailFn tail = nullptr;    // nullptr: fn runs every tile
   size_t tail_nr = 0, tail_panels = 0;
+  GemmUkernelLdbFn fn_ldb = nullptr;  // nullptr: B is always packed
 };
 
 // The kernel for an ISA (nullptr if not compiled in).

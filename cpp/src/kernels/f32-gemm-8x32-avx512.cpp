@@ -14,23 +14,27 @@ constexpr size_t NR = 32;
 #define SIMDCONV_AVX512_MR 8
 #endif
 
+// B row k of the tile: packed (LDB == false) at b + k*NR, all NR columns
+// present (padding included); or straight from the caller's matrix (LDB) at
+// b + k*ldb, where only the first nr columns may be read (masked loads).
+
 // A tile of at most 16 columns (the last micro-panel of a pixel range): one
 // zmm per row, so the empty half of the panel costs no FMAs. Same FMA chain
 // per C element as the full kernel.
-template <size_t MR>
-void gemm_avx512_half(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
-                      size_t nr, bool accumulate, const float* bias) {
+template <size_t MR, bool LDB>
+void gemm_avx512_half(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+                      size_t mr, size_t nr, bool accumulate, const float* bias) {
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
   __m512 acc0[MR];
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) acc0[i] = _mm512_setzero_ps();
   for (size_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b0 = LDB ? _mm512_maskz_loadu_ps(m0, b) : _mm512_loadu_ps(b);
 #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) acc0[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc0[i]);
     a += MR;
-    b += NR;
+    b += LDB ? ldb : NR;
   }
-  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) {
     if (i >= mr) break;
@@ -42,18 +46,32 @@ void gemm_avx512_half(size_t kc, const float* a, const float* b, float* c, size_
   }
 }
 
-template <size_t MR>
-void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
-                 size_t nr, bool accumulate, const float* bias) {
+template <size_t MR, bool LDB>
+void gemm_avx512_core(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+                      size_t mr, size_t nr, bool accumulate, const float* bias) {
   if (nr <= 16) {
-    gemm_avx512_half<MR>(kc, a, b, c, ldc, mr, nr, accumulate, bias);
+    gemm_avx512_half<MR, LDB>(kc, a, b, ldb, c, ldc, mr, nr, accumulate, bias);
     return;
   }
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1);
   __m512 acc0[MR], acc1[MR];
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) acc0[i] = acc1[i] = _mm512_setzero_ps();
   for (size_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    __m512 b0, b1;
+    if (LDB) {
+      // B comes from a strided matrix, not a panel the packing pass just
+      // wrote: fetch the next tile's columns of this row (the next call's B)
+      // while this one computes.
+      _mm_prefetch(reinterpret_cast<const char*>(b + NR), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(b + NR + 16), _MM_HINT_T0);
+      b0 = _mm512_loadu_ps(b);
+      b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+    } else {
+      b0 = _mm512_loadu_ps(b);
+      b1 = _mm512_loadu_ps(b + 16);
+    }
 #pragma GCC unroll 16
     for (size_t i = 0; i < MR; ++i) {
       const __m512 av = _mm512_set1_ps(a[i]);
@@ -61,10 +79,8 @@ void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc
       acc1[i] = _mm512_fmadd_ps(av, b1, acc1[i]);
     }
     a += MR;
-    b += NR;
+    b += LDB ? ldb : NR;
   }
-  const __mmask16 m0 = nr >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? __mmask16(0xFFFF) : nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1);
 #pragma GCC unroll 16
   for (size_t i = 0; i < MR; ++i) {
     if (i >= mr) break;
@@ -82,6 +98,18 @@ void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc
     _mm512_mask_storeu_ps(row, m0, v0);
     _mm512_mask_storeu_ps(row + 16, m1, v1);
   }
+}
+
+template <size_t MR>
+void gemm_avx512(size_t kc, const float* a, const float* b, float* c, size_t ldc, size_t mr,
+                 size_t nr, bool accumulate, const float* bias) {
+  gemm_avx512_core<MR, false>(kc, a, b, NR, c, ldc, mr, nr, accumulate, bias);
+}
+
+template <size_t MR>
+void gemm_avx512_ldb(size_t kc, const float* a, const float* b, size_t ldb, float* c, size_t ldc,
+                     size_t mr, size_t nr, bool accumulate, const float* bias) {
+  gemm_avx512_core<MR, true>(kc, a, b, ldb, c, ldc, mr, nr, accumulate, bias);
 }
 
 // Narrow tile (nr <= 8 columns, e.g. the 4 pixels left of 196 = 6*32 + 4):
@@ -164,6 +192,6 @@ constexpr size_t MR = SIMDCONV_AVX512_MR;
 const GemmKernel kGemmAvx512 = {Isa::Avx512, "f32-gemm-" STR(SIMDCONV_AVX512_MR) "x32-avx512", MR, NR,
                                 SIMDCONV_AVX512_KC, SIMDCONV_AVX512_NC, gemm_avx512<MR>, pack_avx512,
                                 // the tail kernel reads one MR=8 panel row as a ymm
-                                MR == 8 ? gemm_avx512_tail : nullptr, 8, 4};
+                                MR == 8 ? gemm_avx512_tail : nullptr, 8, 4, gemm_avx512_ldb<MR>};
 
 }  // namespace simdconv
