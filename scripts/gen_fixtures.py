@@ -218,6 +218,15 @@ mod('large_reflect_same_32_32', 32, 32, 3, [1, 32, 12, 13], padding='same', padd
 mod('large_circular_K612_68_20', 68, 20, 3, [1, 68, 9, 10], padding=1, paddingMode='circular')
 mod('large_unbatched_K531_59_37', 59, 37, 3, [59, 11, 13], padding=[1, 2], stride=[1, 2])
 
+# --- Winograd F(2x2,3x3) layers (3x3, stride 1, >= 32 channels each side) ----
+# odd output sizes (half tiles), > 16 tiles per row, every padding mode,
+# output channels past a register panel, unbatched, no bias
+mod('wino_replicate_odd_32_33', 32, 33, 3, [1, 32, 9, 11], padding=1, paddingMode='replicate')
+mod('wino_circular_asym_40_32', 40, 32, 3, [2, 40, 7, 6], padding=[1, 0], paddingMode='circular')
+mod('wino_valid_unbatched_48_36', 48, 36, 3, [48, 10, 13], bias=False)
+mod('wino_wide_rows_32_32', 32, 32, 3, [1, 32, 5, 70], padding=1)
+mod('wino_reflect_pad2_36_40', 36, 40, 3, [1, 36, 8, 9], padding=2, paddingMode='reflect')
+
 # --- functional F.conv2d (zero padding only) -------------------------------
 fun('F_basic_pad1', [1, 3, 6, 7], [4, 3, 3, 3], True, padding=1)
 fun('F_defaults_nobias', [2, 3, 6, 5], [5, 3, 3, 3], False)
@@ -230,6 +239,7 @@ fun('F_groups2_dil2', [1, 4, 9, 9], [6, 2, 3, 3], True, groups=2, dilation=2, pa
 fun('F_depthwise_unbatched', [5, 6, 7], [10, 1, 3, 3], True, groups=5, padding=1, stride=2)
 fun('F_unbatched_same', [3, 5, 6], [4, 3, 4, 4], True, padding='same')
 fun('F_large_K576', [1, 64, 8, 9], [48, 64, 3, 3], True, padding=1)
+fun('F_wino_same_36_40', [1, 36, 9, 8], [40, 36, 3, 3], True, padding='same')
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // /work/shared/bench-suite.json, hard-coded) and prints the median GFLOP/s.
 //   SIMDCONV_NUM_THREADS  thread count (default: hardware threads)
 //   SIMDCONV_MAX_ISA      ISA cap (scalar|avx2|avx512)
-//   BENCH_ALGO            force an algorithm: gemm | direct (grouped-direct) | depthwise
+//   BENCH_ALGO            force an algorithm: gemm | direct (grouped-direct) | depthwise | winograd
 //   BENCH_SHAPE           run one extra case "N,Cin,H,W,Cout,k,stride,pad,dilation,groups"
 //                         (square kernel, zero padding), named "custom", instead of the suite
 // Usage: bench_layers [min_seconds_per_case=0.5] [case-name-substring]
@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
       if (!std::strcmp(f, "gemm")) algo = Algorithm::Gemm;
       else if (!std::strcmp(f, "direct")) algo = p.groups > 1 ? Algorithm::GroupedDirect : Algorithm::Direct;
       else if (!std::strcmp(f, "depthwise") && p.in_per_group() == 1) algo = Algorithm::Depthwise;
+      else if (!std::strcmp(f, "winograd") && winograd_applies(p, active_isa())) algo = Algorithm::Winograd;
     }
     const ConvLayer layer(p, w.data(), b.data(), active_isa(), algo);
     const double flops = 2.0 * double(c.N * c.Cout * o.height * o.width) * double(p.reduction());

@@ -14,11 +14,19 @@ const char* algorithm_name(Algorithm a) {
     case Algorithm::Depthwise: return "depthwise-direct";
     case Algorithm::GroupedDirect: return "grouped-direct";
     case Algorithm::Direct: return "direct";
+    case Algorithm::Winograd: return "winograd-2x2";
   }
   return "unknown";
 }
 
 Algorithm choose_algorithm(const LayerParams& p) { return choose_algorithm(p, active_isa()); }
+
+bool winograd_applies(const LayerParams& p, Isa isa) {
+  const GemmKernel* gk = gemm_kernel_for(isa);
+  return winograd_kernel_for(isa) != nullptr && gk != nullptr && gk->fn_ldb != nullptr &&
+         p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.dilation_h == 1 && p.dilation_w == 1 && p.groups == 1;
+}
 
 Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
   // One input channel per group: a GEMM with K = kH*kW and M = out/in would
@@ -34,6 +42,11 @@ Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
   // packing) and measured faster than the GEMM on this suite (stem, 3x3 at
   // 64 channels, 5x5, CIFAR). Deep reductions (Cin > 128) and 1-D / 1x1
   // kernels stay on the GEMM, whose B panel lives in L1.
+  // 3x3 stride 1 with enough channels on both sides: Winograd F(2x2, 3x3)
+  // does 16 products per 2x2 outputs instead of 36; its transforms are paid
+  // per channel, so few channels would not amortise them.
+  if (winograd_applies(p, isa) && p.in_channels >= 32 && p.out_channels >= 32)
+    return Algorithm::Winograd;
   const bool simd = isa == Isa::Avx2 || isa == Isa::Avx512;
   if (simd && p.kernel_h >= 2 && p.kernel_w >= 2 && p.in_per_group() <= 128)
     return p.groups > 1 ? Algorithm::GroupedDirect : Algorithm::Direct;
@@ -115,8 +128,12 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
   if (algo_ == Algorithm::Depthwise && p_.in_per_group() != 1)
     throw std::invalid_argument("the depthwise algorithm needs one input channel per group");
   if (algo_ != Algorithm::Gemm && algo_ != Algorithm::Depthwise &&
-      algo_ != Algorithm::GroupedDirect && algo_ != Algorithm::Direct)
+      algo_ != Algorithm::GroupedDirect && algo_ != Algorithm::Direct &&
+      algo_ != Algorithm::Winograd)
     throw std::invalid_argument("unknown algorithm");
+  if (algo_ == Algorithm::Winograd && !winograd_applies(p_, isa))
+    throw std::invalid_argument("the Winograd algorithm needs a 3x3, stride-1, undilated, "
+                                "ungrouped layer and an ISA with its kernels");
   gemm_ = gemm_kernel_for(isa);
   if (gemm_ == nullptr || !cpu_supports(isa))
     throw std::invalid_argument(std::string("ISA ") + isa_name(isa) + " is not available");
@@ -125,10 +142,27 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
   if (bias) bias_.assign(bias, bias + p_.out_channels);
   // One copy of the weights: packed panels for the GEMM, PyTorch's layout for
   // the direct kernels.
-  if (algo_ == Algorithm::Gemm)
+  if (algo_ == Algorithm::Gemm) {
     packed_ = PackedWeights(p_, weight, gemm_->mr, gemm_->kc);
-  else
+  } else if (algo_ == Algorithm::Winograd) {
+    wino_ = winograd_kernel_for(isa);
+    const int64_t C = p_.in_channels, M = p_.out_channels;
+    std::vector<float> u(size_t(16 * M * C));  // [xi*4+nu][o][c]
+    float t[16];
+    for (int64_t o = 0; o < M; ++o)
+      for (int64_t c = 0; c < C; ++c) {
+        winograd_weight_transform(weight + (o * C + c) * 9, t);
+        for (int e = 0; e < 16; ++e) u[size_t((e * M + o) * C + c)] = t[e];
+      }
+    LayerParams pw;  // each U matrix packs as a 1x1 layer's weights [M][C]
+    pw.in_channels = C;
+    pw.out_channels = M;
+    wino_u_.reserve(16);
+    for (int e = 0; e < 16; ++e)
+      wino_u_.emplace_back(pw, u.data() + size_t(e * M * C), gemm_->mr, gemm_->kc);
+  } else {
     weight_.assign(weight, weight + p_.weight_elements());
+  }
   b_in_place_ = algo_ == Algorithm::Gemm && gemm_->fn_ldb != nullptr && p_.kernel_h == 1 &&
                 p_.kernel_w == 1 && p_.stride_h == 1 && p_.stride_w == 1 && p_.pad_top == 0 &&
                 p_.pad_bottom == 0 && p_.pad_left == 0 && p_.pad_right == 0;
@@ -142,6 +176,7 @@ void ConvLayer::forward(const CallShape& s, const float* input, float* output,
     case Algorithm::Depthwise:
     case Algorithm::GroupedDirect:
     case Algorithm::Direct: forward_direct(s, o, input, output, cancel); break;
+    case Algorithm::Winograd: forward_winograd(s, o, input, output, cancel); break;
   }
 }
 
@@ -435,6 +470,102 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
       a.kh_step = dh * RS;
     }
     dk->fn(a);
+  });
+}
+
+// Winograd F(2x2, 3x3) (see winograd.h). Tasks: images x blocks of tile
+// rows x output-channel ranges. Each task transforms its block's input (all
+// channels: one padded, phase-split band per channel, then V), runs the 16
+// GEMMs M[e] = U[e] V[e] with B read in place, and transforms M to output.
+// Every output element is computed by one fixed sequence of operations
+// whatever the blocking, so results do not depend on the thread count.
+void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* input,
+                                 float* output, CancelFlag cancel) const {
+  const int64_t C = p_.in_channels, M = p_.out_channels, H = s.height, W = s.width;
+  const int64_t OH = o.height, OW = o.width;
+  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
+  // Padded rows, split into even/odd column phases; the last tile may read
+  // one column and one row past the padded input: those stay zero.
+  const int64_t Wp = p_.pad_left + W + p_.pad_right, Hp = p_.pad_top + H + p_.pad_bottom;
+  const int64_t Wq = (std::max(Wp, 2 * tw_n + 2) + 1) / 2, RS = 2 * Wq;
+  const int64_t mr = int64_t(gemm_->mr), nr = int64_t(gemm_->nr), kc = int64_t(gemm_->kc);
+  const int64_t threads = int64_t(get_num_threads());
+  // Tile rows per block: V (16 x C x tiles) of about 256 KiB, so that V and
+  // the block's M stay in L2 (measured: 1 MiB blocks lose 10-25% on large
+  // images), but at least 64 tiles so the GEMMs have two full column panels.
+  const int64_t want_tiles = std::max<int64_t>(64, 4096 / C);
+  int64_t bt = std::min(th_n, std::max<int64_t>(1, want_tiles / tw_n));
+  int64_t blocks = (th_n + bt - 1) / bt;
+  const int64_t m_panels = (M + mr - 1) / mr;
+  int64_t m_tiles = 1;
+  if (threads > 1) {
+    // Enough tasks for the threads: first smaller row blocks (down to ~2
+    // column panels each), then output-channel ranges (each range repeats
+    // the input transform, a small part of the work).
+    while (s.batch * blocks < 2 * threads && bt > 1 && (bt / 2) * tw_n >= 2 * nr) {
+      bt = (bt + 1) / 2;
+      blocks = (th_n + bt - 1) / bt;
+    }
+    const int64_t base = s.batch * blocks;
+    if (base % threads != 0 && base < 4 * threads)
+      m_tiles = std::min(m_panels, (2 * threads + base - 1) / base);
+  }
+  const int64_t mper = (m_panels + m_tiles - 1) / m_tiles;
+  const int64_t band_rows = 2 * bt + 2;
+  const int64_t max_nt = bt * tw_n;
+  if (16 * std::max(C, mper * mr) * max_nt > kMaxScratch)
+    throw std::length_error("Winograd workspace larger than 2^31 elements");
+  const float* bias = bias_.empty() ? nullptr : bias_.data();
+  const WinogradKernel* wk = wino_;
+
+  parallel_for(size_t(s.batch * blocks * m_tiles), [&](size_t task) {
+    check_cancel(cancel);
+    const int64_t mt = int64_t(task) % m_tiles, nb = int64_t(task) / m_tiles;
+    const int64_t blk = nb % blocks, n = nb / blocks;
+    const int64_t mp_begin = mt * mper, mp_end = std::min(m_panels, mp_begin + mper);
+    if (mp_begin >= mp_end) return;
+    const int64_t m_begin = mp_begin * mr, m_end = std::min(M, mp_end * mr), mc = m_end - m_begin;
+    const int64_t th0 = blk * bt, rows = std::min(bt, th_n - th0), nt = rows * tw_n;
+    const int64_t v_plane = C * nt, m_plane = mc * nt;
+    // one buffer: V, then M, then the band (zeroed once: pad_plane never
+    // writes the columns and rows past the padded input)
+    const int64_t band_n = band_rows * RS + kDirectSlack;
+    float* v = scratch(size_t(16 * v_plane + 16 * m_plane + band_n));
+    float* mbuf = v + 16 * v_plane;
+    float* band = mbuf + 16 * m_plane;
+    std::fill(band, band + band_n, 0.0f);
+    const int64_t y0 = 2 * th0, need = 2 * rows + 2;
+    const int64_t valid = std::max<int64_t>(0, std::min(need, Hp - y0));
+    for (int64_t c = 0; c < C; ++c) {
+      const float* plane = input + (n * C + c) * H * W;
+      if (valid > 0)
+        direct_->pad_plane(PadPlaneArgs{plane, H, W, y0, valid, p_.pad_top, p_.pad_left,
+                                        p_.pad_right, 2, Wq, p_.pad_mode, band});
+      wk->input(WinogradInputArgs{band, RS, Wq, tw_n, rows, v + c * nt, v_plane});
+    }
+    check_cancel(cancel);
+    for (int e = 0; e < 16; ++e) {
+      const PackedWeights& u = wino_u_[size_t(e)];
+      const float* ve = v + e * v_plane;
+      float* me = mbuf + e * m_plane;
+      for (int64_t k0 = 0; k0 < C; k0 += kc) {
+        const int64_t kc_len = std::min(kc, C - k0);
+        for (int64_t j = 0; j < nt; j += nr) {
+          const size_t nrj = size_t(std::min(nr, nt - j));
+          for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
+            const int64_t m = mp * mr;
+            gemm_->fn_ldb(size_t(kc_len), u.panel(0, k0, mp, kc_len), ve + k0 * nt + j, size_t(nt),
+                          me + (m - m_begin) * nt + j, size_t(nt), size_t(std::min(mr, M - m)),
+                          nrj, k0 > 0, nullptr);
+          }
+        }
+      }
+    }
+    for (int64_t oc = m_begin; oc < m_end; ++oc)
+      wk->output(WinogradOutputArgs{mbuf + (oc - m_begin) * nt, m_plane, tw_n, rows,
+                                    bias ? bias + oc : nullptr,
+                                    output + (n * M + oc) * OH * OW + 2 * th0 * OW, OW,
+                                    OH - 2 * th0, OW});
   });
 }
 

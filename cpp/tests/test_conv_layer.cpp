@@ -176,6 +176,53 @@ int main() {
     check_same_bits(outs, {1, 2, 3}, "pointwise", 0);
   }
   std::printf("compared %d 1x1 layers\n", pointwise);
+
+  // Winograd F(2x2, 3x3), forced on every ISA that has it: odd and even
+  // output sizes (half tiles), one-tile images, rows of more than 16 tiles,
+  // every padding mode incl. asymmetric padding, channel counts around the
+  // register panels and K blocks, batch > 1, bias on/off.
+  int wino = 0;
+  for (int ki = 0; ki < nk; ++ki) {
+    const Isa isa = kernels[ki]->isa;
+    LayerParams probe;
+    probe.kernel_h = probe.kernel_w = 3;
+    if (!winograd_applies(probe, isa)) continue;
+    auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
+    for (int t = 0; t < 120; ++t) {
+      Setup u;
+      u.p.kernel_h = u.p.kernel_w = 3;
+      u.p.in_channels = t % 10 == 0 ? 300 : pick(1, 40);
+      u.p.out_channels = t % 7 == 0 ? 70 : pick(1, 40);
+      u.p.pad_mode = PadMode(t % 4);
+      u.p.pad_top = pick(0, 2); u.p.pad_bottom = pick(0, 2);
+      u.p.pad_left = pick(0, 2); u.p.pad_right = pick(0, 2);
+      u.s = {pick(1, 3), pick(1, 12), t % 5 == 0 ? pick(30, 80) : pick(1, 20)};
+      try { output_size(u.p, u.s); } catch (const std::invalid_argument&) { continue; }
+      compare("winograd", u, isa, rng, wino, int(Algorithm::Winograd));
+    }
+  }
+  std::printf("compared %d Winograd layers\n", wino);
+  if (winograd_kernel_for(active_isa()) != nullptr) {
+    CHECK(wino > 100, "too few Winograd layers compared: %d", wino);
+    Setup u;
+    u.p.in_channels = 48; u.p.out_channels = 40; u.p.kernel_h = u.p.kernel_w = 3;
+    u.p.pad_top = u.p.pad_bottom = u.p.pad_left = u.p.pad_right = 1;
+    u.p.pad_mode = PadMode::Reflect;
+    u.s = {1, 21, 30};
+    CHECK(choose_algorithm(u.p) == Algorithm::Winograd, "a 48->40 3x3 layer should run Winograd");
+    const auto x = test::random_vector(size_t(48 * 21 * 30), rng);
+    const auto w = test::random_vector(size_t(u.p.weight_elements()), rng);
+    const auto b = test::random_vector(40, rng);
+    const ConvLayer layer(u.p, w.data(), b.data(), active_isa());
+    const auto outs = forward_per_thread_count(layer, u.s, x.data(), size_t(40 * 21 * 30), {1, 2, 3, 5});
+    check_same_bits(outs, {1, 2, 3, 5}, "winograd", 0);
+    std::vector<float> scratch(outs[0].size());
+    CHECK(cancels(layer, u.s, x.data(), scratch.data()), "Winograd: a set cancel flag must throw Cancelled");
+    LayerParams strided = u.p;
+    strided.stride_w = 2;
+    CHECK(test::throws([&] { ConvLayer l(strided, w.data(), nullptr, active_isa(), Algorithm::Winograd); }),
+          "the Winograd algorithm must refuse a strided layer");
+  }
   std::printf("compared %d layers against the reference over %d ISAs\n", compared, nk);
 
   // Every algorithm on every ISA, whatever choose_algorithm() picks: the

@@ -9,6 +9,7 @@
 #include "simdconv/gemm_kernel.h"
 #include "simdconv/isa.h"
 #include "simdconv/pack.h"
+#include "simdconv/winograd.h"
 
 namespace simdconv {
 
@@ -17,6 +18,7 @@ enum class Algorithm : int {
   Depthwise = 1,  // direct kernel, one input channel per group
   GroupedDirect = 2,  // direct kernel, a few input and output channels per group (ResNeXt)
   Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
+  Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, undilated, ungrouped
 };
 const char* algorithm_name(Algorithm a);
 
@@ -59,6 +61,8 @@ class ConvLayer {
                            CancelFlag cancel) const;
   void forward_direct(const CallShape& s, OutputSize o, const float* input, float* output,
                       CancelFlag cancel) const;
+  void forward_winograd(const CallShape& s, OutputSize o, const float* input, float* output,
+                        CancelFlag cancel) const;
 
   LayerParams p_;
   Isa isa_;
@@ -71,7 +75,13 @@ class ConvLayer {
   bool b_in_place_ = false;
   const DirectKernel* direct_ = nullptr;
   PackedWeights packed_;
+  // Winograd: the transforms, and U = G g G^T as 16 packed [Cout x Cin] matrices.
+  const WinogradKernel* wino_ = nullptr;
+  std::vector<PackedWeights> wino_u_;
 };
+
+// Whether the Winograd algorithm can run this layer on this ISA.
+bool winograd_applies(const LayerParams& p, Isa isa);
 
 // Picks the algorithm for a layer on the active ISA (exposed for tests and `info`).
 Algorithm choose_algorithm(const LayerParams& p);
