@@ -226,6 +226,9 @@ mod('wino_circular_asym_40_32', 40, 32, 3, [2, 40, 7, 6], padding=[1, 0], paddin
 mod('wino_valid_unbatched_48_36', 48, 36, 3, [48, 10, 13], bias=False)
 mod('wino_wide_rows_32_32', 32, 32, 3, [1, 32, 5, 70], padding=1)
 mod('wino_reflect_pad2_36_40', 36, 40, 3, [1, 36, 8, 9], padding=2, paddingMode='reflect')
+# dilated: d*d undilated phases of the output grid
+mod('wino_dil2_reflect_40_36', 40, 36, 3, [1, 40, 13, 14], padding=2, dilation=2, paddingMode='reflect')
+mod('wino_dil3_same_32_34', 32, 34, 3, [2, 32, 11, 9], padding='same', dilation=3)
 
 # --- functional F.conv2d (zero padding only) -------------------------------
 fun('F_basic_pad1', [1, 3, 6, 7], [4, 3, 3, 3], True, padding=1)

@@ -25,7 +25,7 @@ bool winograd_applies(const LayerParams& p, Isa isa) {
   const GemmKernel* gk = gemm_kernel_for(isa);
   return winograd_kernel_for(isa) != nullptr && gk != nullptr && gk->fn_ldb != nullptr &&
          p.kernel_h == 3 && p.kernel_w == 3 && p.stride_h == 1 && p.stride_w == 1 &&
-         p.dilation_h == 1 && p.dilation_w == 1 && p.groups == 1;
+         p.dilation_h == p.dilation_w && p.groups == 1;
 }
 
 Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
@@ -132,8 +132,8 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
       algo_ != Algorithm::Winograd)
     throw std::invalid_argument("unknown algorithm");
   if (algo_ == Algorithm::Winograd && !winograd_applies(p_, isa))
-    throw std::invalid_argument("the Winograd algorithm needs a 3x3, stride-1, undilated, "
-                                "ungrouped layer and an ISA with its kernels");
+    throw std::invalid_argument("the Winograd algorithm needs a 3x3, stride-1, ungrouped layer "
+                                "with equal dilations and an ISA with its kernels");
   gemm_ = gemm_kernel_for(isa);
   if (gemm_ == nullptr || !cpu_supports(isa))
     throw std::invalid_argument(std::string("ISA ") + isa_name(isa) + " is not available");
@@ -473,21 +473,27 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
   });
 }
 
-// Winograd F(2x2, 3x3) (see winograd.h). Tasks: images x blocks of tile
-// rows x output-channel ranges. Each task transforms its block's input (all
-// channels: one padded, phase-split band per channel, then V), runs the 16
-// GEMMs M[e] = U[e] V[e] with B read in place, and transforms M to output.
-// Every output element is computed by one fixed sequence of operations
-// whatever the blocking, so results do not depend on the thread count.
+// Winograd F(2x2, 3x3) (see winograd.h). A layer with dilation d is d*d
+// undilated convolutions, one per phase (pr, pc) of the output grid (rows
+// pr, pr+d, ..., columns pc, pc+d, ...), each reading every d-th padded row
+// and column. Tasks: images x phases x blocks of tile rows x output-channel
+// ranges. Each task transforms its block's input (all channels: one padded,
+// phase-split band per channel, then V), runs the 16 GEMMs M[e] = U[e] V[e]
+// with B read in place, and transforms M to output. Every output element is
+// computed by one fixed sequence of operations whatever the blocking, so
+// results do not depend on the thread count.
 void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* input,
                                  float* output, CancelFlag cancel) const {
   const int64_t C = p_.in_channels, M = p_.out_channels, H = s.height, W = s.width;
   const int64_t OH = o.height, OW = o.width;
-  const int64_t th_n = (OH + 1) / 2, tw_n = (OW + 1) / 2;
-  // Padded rows, split into even/odd column phases; the last tile may read
-  // one column and one row past the padded input: those stay zero.
+  const int64_t d = p_.dilation_h, phases = d * d, S = 2 * d;
+  // Phase (0, 0) has the most tiles: ceil(ceil(OH/d)/2) x ceil(ceil(OW/d)/2).
+  const int64_t th_n = ((OH + d - 1) / d + 1) / 2, tw_n = ((OW + d - 1) / d + 1) / 2;
+  // Padded rows split into S column phases (column x at phase x % S, index
+  // x / S); a last tile may read index tw_n, past the padded row: those
+  // floats, and rows past the padded input, stay zero.
   const int64_t Wp = p_.pad_left + W + p_.pad_right, Hp = p_.pad_top + H + p_.pad_bottom;
-  const int64_t Wq = (std::max(Wp, 2 * tw_n + 2) + 1) / 2, RS = 2 * Wq;
+  const int64_t Wq = std::max((Wp + S - 1) / S, tw_n + 1), RS = S * Wq;
   const int64_t mr = int64_t(gemm_->mr), nr = int64_t(gemm_->nr), kc = int64_t(gemm_->kc);
   const int64_t threads = int64_t(get_num_threads());
   // Tile rows per block: V (16 x C x tiles) of about 256 KiB, so that V and
@@ -502,30 +508,38 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
     // Enough tasks for the threads: first smaller row blocks (down to ~2
     // column panels each), then output-channel ranges (each range repeats
     // the input transform, a small part of the work).
-    while (s.batch * blocks < 2 * threads && bt > 1 && (bt / 2) * tw_n >= 2 * nr) {
+    while (s.batch * phases * blocks < 2 * threads && bt > 1 && (bt / 2) * tw_n >= 2 * nr) {
       bt = (bt + 1) / 2;
       blocks = (th_n + bt - 1) / bt;
     }
-    const int64_t base = s.batch * blocks;
+    const int64_t base = s.batch * phases * blocks;
     if (base % threads != 0 && base < 4 * threads)
       m_tiles = std::min(m_panels, (2 * threads + base - 1) / base);
   }
   const int64_t mper = (m_panels + m_tiles - 1) / m_tiles;
   const int64_t band_rows = 2 * bt + 2;
   const int64_t max_nt = bt * tw_n;
-  if (16 * std::max(C, mper * mr) * max_nt > kMaxScratch)
+  if (16 * std::max(C, mper * mr) * max_nt + band_rows * RS > kMaxScratch)
     throw std::length_error("Winograd workspace larger than 2^31 elements");
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   const WinogradKernel* wk = wino_;
 
-  parallel_for(size_t(s.batch * blocks * m_tiles), [&](size_t task) {
+  parallel_for(size_t(s.batch * phases * blocks * m_tiles), [&](size_t task) {
     check_cancel(cancel);
-    const int64_t mt = int64_t(task) % m_tiles, nb = int64_t(task) / m_tiles;
-    const int64_t blk = nb % blocks, n = nb / blocks;
+    int64_t r = int64_t(task);
+    const int64_t mt = r % m_tiles; r /= m_tiles;
+    const int64_t blk = r % blocks; r /= blocks;
+    const int64_t ph = r % phases, n = r / phases;
+    const int64_t pr = ph / d, pc = ph % d;
+    // this phase's output grid and tiles
+    const int64_t sub_h = OH > pr ? (OH - pr + d - 1) / d : 0;
+    const int64_t sub_w = OW > pc ? (OW - pc + d - 1) / d : 0;
+    const int64_t th = (sub_h + 1) / 2, tw = (sub_w + 1) / 2;
+    const int64_t th0 = blk * bt;
     const int64_t mp_begin = mt * mper, mp_end = std::min(m_panels, mp_begin + mper);
-    if (mp_begin >= mp_end) return;
+    if (th0 >= th || tw == 0 || mp_begin >= mp_end) return;
     const int64_t m_begin = mp_begin * mr, m_end = std::min(M, mp_end * mr), mc = m_end - m_begin;
-    const int64_t th0 = blk * bt, rows = std::min(bt, th_n - th0), nt = rows * tw_n;
+    const int64_t rows = std::min(bt, th - th0), nt = rows * tw;
     const int64_t v_plane = C * nt, m_plane = mc * nt;
     // one buffer: V, then M, then the band (zeroed once: pad_plane never
     // writes the columns and rows past the padded input)
@@ -534,14 +548,18 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
     float* mbuf = v + 16 * v_plane;
     float* band = mbuf + 16 * m_plane;
     std::fill(band, band + band_n, 0.0f);
-    const int64_t y0 = 2 * th0, need = 2 * rows + 2;
-    const int64_t valid = std::max<int64_t>(0, std::min(need, Hp - y0));
+    // band row j is padded row y0 + j*d
+    const int64_t y0 = 2 * th0 * d + pr, need = 2 * rows + 2;
+    const int64_t valid = std::max<int64_t>(0, std::min(need, (Hp - y0 + d - 1) / d));
     for (int64_t c = 0; c < C; ++c) {
       const float* plane = input + (n * C + c) * H * W;
-      if (valid > 0)
-        direct_->pad_plane(PadPlaneArgs{plane, H, W, y0, valid, p_.pad_top, p_.pad_left,
-                                        p_.pad_right, 2, Wq, p_.pad_mode, band});
-      wk->input(WinogradInputArgs{band, RS, Wq, tw_n, rows, v + c * nt, v_plane});
+      if (valid > 0) {
+        PadPlaneArgs pa{plane, H, W, y0, valid, p_.pad_top, p_.pad_left,
+                        p_.pad_right, S, Wq, p_.pad_mode, band};
+        pa.y_step = d;
+        direct_->pad_plane(pa);
+      }
+      wk->input(WinogradInputArgs{band + pc * Wq, RS, d * Wq, tw, rows, v + c * nt, v_plane});
     }
     check_cancel(cancel);
     for (int e = 0; e < 16; ++e) {
@@ -562,10 +580,10 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
       }
     }
     for (int64_t oc = m_begin; oc < m_end; ++oc)
-      wk->output(WinogradOutputArgs{mbuf + (oc - m_begin) * nt, m_plane, tw_n, rows,
+      wk->output(WinogradOutputArgs{mbuf + (oc - m_begin) * nt, m_plane, tw, rows,
                                     bias ? bias + oc : nullptr,
-                                    output + (n * M + oc) * OH * OW + 2 * th0 * OW, OW,
-                                    OH - 2 * th0, OW});
+                                    output + (n * M + oc) * OH * OW + (2 * th0 * d + pr) * OW + pc,
+                                    d * OW, sub_h - 2 * th0, sub_w, d});
   });
 }
 

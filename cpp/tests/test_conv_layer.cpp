@@ -179,8 +179,9 @@ int main() {
 
   // Winograd F(2x2, 3x3), forced on every ISA that has it: odd and even
   // output sizes (half tiles), one-tile images, rows of more than 16 tiles,
-  // every padding mode incl. asymmetric padding, channel counts around the
-  // register panels and K blocks, batch > 1, bias on/off.
+  // every padding mode incl. asymmetric padding, dilation 2 and 3 (output
+  // phases), channel counts around the register panels and K blocks,
+  // batch > 1, bias on/off.
   int wino = 0;
   for (int ki = 0; ki < nk; ++ki) {
     const Isa isa = kernels[ki]->isa;
@@ -188,15 +189,16 @@ int main() {
     probe.kernel_h = probe.kernel_w = 3;
     if (!winograd_applies(probe, isa)) continue;
     auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
-    for (int t = 0; t < 120; ++t) {
+    for (int t = 0; t < 160; ++t) {
       Setup u;
       u.p.kernel_h = u.p.kernel_w = 3;
       u.p.in_channels = t % 10 == 0 ? 300 : pick(1, 40);
       u.p.out_channels = t % 7 == 0 ? 70 : pick(1, 40);
       u.p.pad_mode = PadMode(t % 4);
-      u.p.pad_top = pick(0, 2); u.p.pad_bottom = pick(0, 2);
-      u.p.pad_left = pick(0, 2); u.p.pad_right = pick(0, 2);
-      u.s = {pick(1, 3), pick(1, 12), t % 5 == 0 ? pick(30, 80) : pick(1, 20)};
+      u.p.dilation_h = u.p.dilation_w = t % 3 == 0 ? pick(2, 3) : 1;
+      u.p.pad_top = pick(0, 3); u.p.pad_bottom = pick(0, 3);
+      u.p.pad_left = pick(0, 3); u.p.pad_right = pick(0, 3);
+      u.s = {pick(1, 3), pick(1, 14), t % 5 == 0 ? pick(30, 80) : pick(1, 20)};
       try { output_size(u.p, u.s); } catch (const std::invalid_argument&) { continue; }
       compare("winograd", u, isa, rng, wino, int(Algorithm::Winograd));
     }
@@ -222,6 +224,18 @@ int main() {
     strided.stride_w = 2;
     CHECK(test::throws([&] { ConvLayer l(strided, w.data(), nullptr, active_isa(), Algorithm::Winograd); }),
           "the Winograd algorithm must refuse a strided layer");
+    LayerParams uneven = u.p;
+    uneven.dilation_h = 2;
+    CHECK(test::throws([&] { ConvLayer l(uneven, w.data(), nullptr, active_isa(), Algorithm::Winograd); }),
+          "the Winograd algorithm must refuse unequal dilations");
+    // dilation 2, several threads (phases x blocks x channel ranges)
+    LayerParams dil = u.p;
+    dil.dilation_h = dil.dilation_w = 2;
+    dil.pad_top = dil.pad_bottom = dil.pad_left = dil.pad_right = 2;
+    CHECK(choose_algorithm(dil) == Algorithm::Winograd, "a dilated 48->40 3x3 layer should run Winograd");
+    const ConvLayer dlayer(dil, w.data(), b.data(), active_isa());
+    const auto douts = forward_per_thread_count(dlayer, u.s, x.data(), size_t(40 * 21 * 30), {1, 2, 3, 5});
+    check_same_bits(douts, {1, 2, 3, 5}, "winograd dilation 2", 0);
   }
   std::printf("compared %d layers against the reference over %d ISAs\n", compared, nk);
 

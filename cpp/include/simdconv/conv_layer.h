@@ -18,7 +18,7 @@ enum class Algorithm : int {
   Depthwise = 1,  // direct kernel, one input channel per group
   GroupedDirect = 2,  // direct kernel, a few input and output channels per group (ResNeXt)
   Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
-  Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, undilated, ungrouped
+  Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, ungrouped, equal dilations
 };
 const char* algorithm_name(Algorithm a);
 
@@ -80,7 +80,8 @@ class ConvLayer {
   std::vector<PackedWeights> wino_u_;
 };
 
-// Whether the Winograd algorithm can run this layer on this ISA.
+// Whether the Winograd algorithm can run this layer on this ISA (3x3, stride
+// 1, ungrouped, dilation_h == dilation_w, an ISA with Winograd transforms).
 bool winograd_applies(const LayerParams& p, Isa isa);
 
 // Picks the algorithm for a layer on the active ISA (exposed for tests and `info`).

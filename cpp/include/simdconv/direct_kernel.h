@@ -54,6 +54,9 @@ struct PadPlaneArgs {
   int64_t h, w, y0, rows, pad_top, pad_left, pad_right, stride, wq;
   PadMode mode;
   float* dst;
+  // Buffer row r is padded row y0 + r * y_step (Winograd on dilated layers
+  // pads every dilation-th row); 1 for the direct kernels.
+  int64_t y_step = 1;
 };
 
 struct DirectKernel {

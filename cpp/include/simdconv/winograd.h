@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) for 3x3, stride-1, undilated, ungrouped layers
+// Winograd F(2x2, 3x3) for 3x3, stride-1, ungrouped layers
 // (Lavin & Gray 2015): each 2x2 output tile is computed from a 4x4 input
 // tile with 16 products per input/output channel pair instead of 36.
 //
@@ -18,28 +18,33 @@
 namespace simdconv {
 
 // Input transform of one channel for `rows` tile rows of `tiles_w` tiles.
-// band: that channel's padded input rows, split into column phases as the
-// direct kernels' pad_plane() writes them with stride 2 (row r at
-// band + r*row_stride: even padded columns at [0, wq), odd ones at [wq, 2wq));
-// tile (i, tw) reads padded rows 2i..2i+3, columns 2tw..2tw+3. Writes
-// V[xi*4+nu] of tile t = i*tiles_w + tw to v[(xi*4+nu)*v_plane + t].
+// band: that channel's padded input rows (row r at band + r*row_stride),
+// each split into column phases as the direct kernels' pad_plane() writes
+// them. Tile (i, tw) reads band rows 2i..2i+3 and, in each, the four floats
+// even[tw], odd[tw], even[tw+1], odd[tw+1] with even = row, odd = row +
+// odd_offset. Undilated: stride-2 phases, band at the even phase, odd_offset
+// = wq. Dilation d: stride-2d phases, band at phase pc (the output column
+// phase), odd_offset = d*wq. Writes V[xi*4+nu] of tile t = i*tiles_w + tw
+// to v[(xi*4+nu)*v_plane + t].
 struct WinogradInputArgs {
   const float* band;
-  int64_t row_stride, wq, tiles_w, rows;
+  int64_t row_stride, odd_offset, tiles_w, rows;
   float* v;
   int64_t v_plane;
 };
 
 // Output transform of one output channel for `rows` tile rows: reads
 // M[xi*4+nu] of tile t at m[(xi*4+nu)*m_plane + t], adds the bias and writes
-// the 2x2 outputs of tile (i, tw) to out rows 2i, 2i+1 (only rows < out_h
-// and columns < out_w; out points at output row 0 of this block).
+// output (2i + a, 2tw + b) of tile (i, tw) to out[(2i + a)*out_row_stride +
+// (2tw + b)*col_step], for 2i + a < out_h and 2tw + b < out_w only (out at
+// the block's first output; col_step is the dilation: a dilated layer is
+// computed as d*d undilated ones on the phases of its output grid).
 struct WinogradOutputArgs {
   const float* m;
   int64_t m_plane, tiles_w, rows;
   const float* bias;  // this output channel's bias, or nullptr
   float* out;
-  int64_t out_row_stride, out_h, out_w;
+  int64_t out_row_stride, out_h, out_w, col_step;
 };
 
 struct WinogradKernel {

@@ -504,7 +504,7 @@ void pad_plane(const PadPlaneArgs& a) {
   const bool zeros = a.mode == PadMode::Zeros;
   for (int64_t r = 0; r < a.rows; ++r) {
     float* dst = a.dst + r * rs;
-    const int64_t ih = map_index(a.y0 + r - a.pad_top, a.h, a.mode);
+    const int64_t ih = map_index(a.y0 + r * a.y_step - a.pad_top, a.h, a.mode);
     if (ih < 0) {
       zero_floats(dst, rs);
       continue;
@@ -525,7 +525,11 @@ void pad_plane(const PadPlaneArgs& a) {
       const int64_t p0 = pl % 2;
       deinterleave2(src, W, dst + p0 * wq + pl / 2, dst + (1 - p0) * wq + (pl + 1) / 2);
     } else {
-      for (int64_t i = 0, x = pl; i < W; ++i, ++x) dst[(x % S) * wq + x / S] = src[i];
+      int64_t ph = pl % S, idx = pl / S;  // phase and index of column pl + i, stepped
+      for (int64_t i = 0; i < W; ++i) {
+        dst[ph * wq + idx] = src[i];
+        if (++ph == S) ph = 0, ++idx;
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
 // winograd.h): 16 tiles of one tile row per vector. The column phases of the
 // padded rows make the four input columns of 16 neighbouring tiles four
 // contiguous loads; the two output columns of 16 tiles are interleaved back
-// into one 32-float run of the output row.
+// into one 32-float run of the output row (or every d-th column of it).
 #include <immintrin.h>
 
 #include <algorithm>
@@ -23,8 +23,8 @@ void winograd_input_avx512(const WinogradInputArgs& a) {
       __m512 t[4][4];
 #pragma GCC unroll 4
       for (int r = 0; r < 4; ++r) {
-        const float* ev = r0 + r * a.row_stride + tw;  // even padded columns: 2tw, 2tw+2
-        const float* od = ev + a.wq;                   // odd ones: 2tw+1, 2tw+3
+        const float* ev = r0 + r * a.row_stride + tw;  // tile columns 0 and 2
+        const float* od = ev + a.odd_offset;           // tile columns 1 and 3
         const __m512 d0 = _mm512_maskz_loadu_ps(m, ev), d2 = _mm512_maskz_loadu_ps(m, ev + 1);
         const __m512 d1 = _mm512_maskz_loadu_ps(m, od), d3 = _mm512_maskz_loadu_ps(m, od + 1);
         t[r][0] = _mm512_sub_ps(d0, d2);
@@ -72,9 +72,18 @@ void winograd_output_avx512(const WinogradOutputArgs& a) {
           y0 = _mm512_add_ps(y0, b);
           y1 = _mm512_add_ps(y1, b);
         }
-        float* o = a.out + (2 * i + r) * a.out_row_stride + 2 * tw;
-        _mm512_mask_storeu_ps(o, c_lo, _mm512_permutex2var_ps(y0, lo_idx, y1));
-        if (c_hi) _mm512_mask_storeu_ps(o + 16, c_hi, _mm512_permutex2var_ps(y0, hi_idx, y1));
+        if (a.col_step == 1) {
+          float* o = a.out + (2 * i + r) * a.out_row_stride + 2 * tw;
+          _mm512_mask_storeu_ps(o, c_lo, _mm512_permutex2var_ps(y0, lo_idx, y1));
+          if (c_hi) _mm512_mask_storeu_ps(o + 16, c_hi, _mm512_permutex2var_ps(y0, hi_idx, y1));
+        } else {
+          // a phase of a dilated layer's output: every col_step-th column
+          alignas(64) float t[32];
+          _mm512_store_ps(t, _mm512_permutex2var_ps(y0, lo_idx, y1));
+          _mm512_store_ps(t + 16, _mm512_permutex2var_ps(y0, hi_idx, y1));
+          float* o = a.out + (2 * i + r) * a.out_row_stride + 2 * tw * a.col_step;
+          for (int64_t q = 0; q < cols; ++q) o[q * a.col_step] = t[q];
+        }
       }
     }
   }
