@@ -279,17 +279,37 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
         const bool last = k0 + kc_len >= K;
         for (int64_t j = 0; j * nr < np; ++j) {
           const int64_t q = p0 + j * nr, nrj = std::min(nr, np - j * nr);
+          // K in sub-blocks of kc_ldb: the rows of a strided B tile then fit
+          // in L1 across the output-channel panels. (The same sub-blocks on
+          // both branches: whether the last columns take the tail kernel
+          // depends on the thread count, their sums must not.)
+          const int64_t ks = int64_t(gemm_->kc_ldb);
           if (gemm_->tail != nullptr && nrj <= int64_t(gemm_->tail_nr)) {
-            pack(p_, src, k0, kc_len, q, nrj, kc_len * nr + panel_pad, bpack);
-            gemm_panel_column(*gemm_, packed_, g, k0, kc_len, mp_begin, mp_end, M, bpack,
-                              size_t(nrj), out + q, P, last ? bias_g : nullptr);
+            const int64_t step = int64_t(gemm_->tail_panels);
+            for (int64_t kk = 0; kk < kc_len; kk += ks) {
+              const int64_t kl = std::min(ks, kc_len - kk);
+              const bool fin = last && kk + kl >= kc_len;
+              pack(p_, src, k0 + kk, kl, q, nrj, kl * nr + panel_pad, bpack);
+              for (int64_t mp = mp_begin; mp < mp_end; mp += step) {
+                const int64_t n_p = std::min(step, mp_end - mp), m = mp * mr;
+                gemm_->tail(size_t(kl), packed_.panel(g, k0, mp, kc_len) + kk * mr,
+                            size_t(mr * kc_len), size_t(n_p), bpack, out + m * P + q, size_t(P),
+                            size_t(std::min(n_p * mr, M - m)), size_t(nrj), k0 + kk > 0,
+                            fin && bias_g ? bias_g + m : nullptr);
+              }
+            }
             continue;
           }
-          for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
-            const int64_t m = mp * mr;
-            gemm_->fn_ldb(size_t(kc_len), packed_.panel(g, k0, mp, kc_len), src.input + k0 * HW + q,
-                          size_t(HW), out + m * P + q, size_t(P), size_t(std::min(mr, M - m)),
-                          size_t(nrj), k0 > 0, last && bias_g ? bias_g + m : nullptr);
+          for (int64_t kk = 0; kk < kc_len; kk += ks) {
+            const int64_t kl = std::min(ks, kc_len - kk);
+            const bool fin = last && kk + kl >= kc_len;
+            for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
+              const int64_t m = mp * mr;
+              gemm_->fn_ldb(size_t(kl), packed_.panel(g, k0, mp, kc_len) + kk * mr,
+                            src.input + (k0 + kk) * HW + q, size_t(HW), out + m * P + q, size_t(P),
+                            size_t(std::min(mr, M - m)), size_t(nrj), k0 + kk > 0,
+                            fin && bias_g ? bias_g + m : nullptr);
+            }
           }
         }
       }

@@ -109,7 +109,8 @@ int main() {
   for (int ki = 0; ki < nk; ++ki) {
     const GemmKernel& K = *kernels[ki];
     if (K.fn_ldb == nullptr) continue;
-    std::printf("in-place B kernel of %s\n", K.name);
+    std::printf("in-place B kernel of %s (K sub-block %zu)\n", K.name, K.kc_ldb);
+    CHECK(K.kc_ldb > 0 && K.kc % K.kc_ldb == 0, "%s: kc_ldb must divide kc", K.name);
     const size_t kcs[] = {1, 2, 7, 64, 257};
     for (size_t kc : kcs)
       for (size_t mr = 1; mr <= K.mr; ++mr)

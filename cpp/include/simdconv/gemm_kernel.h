@@ -57,6 +57,7 @@ struct GemmKernel {
   GemmTailFn tail = nullptr;    // nullptr: fn runs every tile
   size_t tail_nr = 0, tail_panels = 0;
   GemmUkernelLdbFn fn_ldb = nullptr;  // nullptr: B is always packed
+  size_t kc_ldb = 0;  // K sub-block for fn_ldb (divides kc): a strided B tile's rows stay in L1
 };
 
 // The kernel for an ISA (nullptr if not compiled in).
