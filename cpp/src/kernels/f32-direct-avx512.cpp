@@ -4,6 +4,6 @@
 
 namespace simdconv {
 
-const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_plane};
+const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_plane, dw3s2};
 
 }  // namespace simdconv
