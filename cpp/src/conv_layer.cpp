@@ -456,26 +456,28 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
         tap_off[t] = ci * PS + kh * dh * RS + (kw * dw) % sw * Wq + (kw * dw) / sw;
   const DirectKernel* dk = direct_;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
-  // 3x3 depthwise, stride 2, zero padding, one column of it on the left (as
-  // MobileNet pads): read the input in place where the ISA has that kernel.
-  // The padded copy of the plane costs more than the arithmetic here: it
-  // handles every input element, the kernel a quarter as many outputs.
-  const bool dw3s2 = dk->dw3s2 != nullptr && cin_g == 1 && kh_n == 3 && kw_n == 3 && sh == 2 &&
-                     sw == 2 && dh == 1 && dw == 1 && p_.pad_mode == PadMode::Zeros &&
-                     p_.pad_left == 1;
+  // 3x3 depthwise, stride 1 or 2, zero padding, one column of it on the left
+  // (as MobileNet pads): read the input in place where the ISA has those
+  // kernels. The padded copy of the plane cost a third of the stride-1 layer
+  // and most of the stride-2 one (it handles every input element, the kernel
+  // a quarter as many outputs).
+  const bool dw3_zero1 = cin_g == 1 && kh_n == 3 && kw_n == 3 && dh == 1 && dw == 1 &&
+                         p_.pad_mode == PadMode::Zeros && p_.pad_left == 1 && sh == sw;
+  void (*const dw3_in_place)(const Dw3InPlaceArgs&) =
+      !dw3_zero1 ? nullptr : sh == 1 ? dk->dw3s1 : sh == 2 ? dk->dw3s2 : nullptr;
 
   parallel_for(size_t(outer * bands), [&](size_t t) {
     check_cancel(cancel);
     const int64_t band = int64_t(t) % bands, ng = int64_t(t) / bands;
     const int64_t g = ng % G, n = ng / G;
     const int64_t oh0 = band * bh, oh_n = std::min(bh, o.height - oh0);
-    if (dw3s2) {
+    if (dw3_in_place != nullptr) {
       const float* plane = input + (n * p_.in_channels + g) * H * W;
       for (int64_t j = 0; j < cout_g; ++j) {
         const int64_t oc = g * cout_g + j;
-        dk->dw3s2(Dw3s2Args{plane, H, W, p_.pad_top, weight_.data() + oc * 9,
-                            bias ? bias + oc : nullptr, output + (n * p_.out_channels + oc) * P,
-                            o.width, oh0, oh_n});
+        dw3_in_place(Dw3InPlaceArgs{plane, H, W, p_.pad_top, weight_.data() + oc * 9,
+                                    bias ? bias + oc : nullptr,
+                                    output + (n * p_.out_channels + oc) * P, o.width, oh0, oh_n});
       }
       return;
     }

@@ -294,21 +294,23 @@ int main() {
       }
     }
     CHECK(dw3_compared > 100, "too few 3x3 depthwise layers compared: %d", dw3_compared);
-    // Stride 2 with one column of zero padding on the left reads the input in
-    // place on AVX-512 (DirectKernel::dw3s2): bitwise equal to the padded
-    // path, here the AVX2 kernel's (same FMA chain per element). Widths
-    // around the 16- and 64-column chunks, odd heights, top padding 0-2, a
-    // right padding that puts whole chunks past the row, 1-3 threads.
+    // Stride 1 or 2 with one column of zero padding on the left reads the
+    // input in place on AVX-512 (DirectKernel::dw3s1 / dw3s2): bitwise equal
+    // to the padded path, here the AVX2 kernel's (same FMA chain per
+    // element). Widths around the 16- and 64-column chunks, odd heights, top
+    // padding 0-2, a right padding that puts whole chunks past the row,
+    // multipliers, bias on/off, 1-3 threads.
     if (cpu_supports(Isa::Avx512) && cpu_supports(Isa::Avx2)) {
       int dw3s2_compared = 0;
       const int64_t widths[] = {1, 2, 5, 16, 31, 32, 33, 63, 64, 65, 112, 130, 200};
+      for (int stride = 1; stride <= 2; ++stride)
       for (int64_t wd : widths)
         for (int v = 0; v < 3; ++v) {
           LayerParams p;
           p.in_channels = p.groups = 3;
           p.out_channels = v == 2 ? 6 : 3;
           p.kernel_h = p.kernel_w = 3;
-          p.stride_h = p.stride_w = 2;
+          p.stride_h = p.stride_w = stride;
           p.pad_left = 1;
           p.pad_right = v == 1 ? 40 : 1;
           p.pad_top = v; p.pad_bottom = 1;
@@ -325,11 +327,11 @@ int main() {
           const auto outs = forward_per_thread_count(fast, cs, x.data(), n_out, {1, 2, 3});
           for (size_t i = 0; i < outs.size(); ++i)
             CHECK(std::memcmp(outs[i].data(), want.data(), n_out * 4) == 0,
-                  "dw3s2 W=%lld variant %d (%zu-th thread count): differs from the padded path",
-                  (long long)wd, v, i);
+                  "in-place depthwise stride %d W=%lld variant %d (%zu-th thread count): differs "
+                  "from the padded path", stride, (long long)wd, v, i);
           ++dw3s2_compared;
         }
-      std::printf("compared %d stride-2 depthwise layers bitwise with the padded path\n", dw3s2_compared);
+      std::printf("compared %d in-place depthwise layers bitwise with the padded path\n", dw3s2_compared);
     }
     std::printf("compared %d 3x3 depthwise layers\n", dw3_compared);
     LayerParams dense;

@@ -59,13 +59,13 @@ struct PadPlaneArgs {
   int64_t y_step = 1;
 };
 
-// 3x3 depthwise, stride 2, dilation 1, zero padding with pad_left == 1,
-// read straight from the input plane (no padded copy): output rows
+// 3x3 depthwise, stride 1 or 2, dilation 1, zero padding with pad_left ==
+// 1, read straight from the input plane (no padded copy): output rows
 // [oh0, oh0 + rows) of one output channel. Taps outside the input read as
 // zeros and are still multiplied, so every element is the same FMA chain, in
 // (kh, kw) order after the bias, as fn() computes from the zero-padded
 // buffer: the results are bitwise equal.
-struct Dw3s2Args {
+struct Dw3InPlaceArgs {
   const float* plane;  // the input channel, [h, w]
   int64_t h, w, pad_top;
   const float* w9;     // the 3x3 weights
@@ -79,7 +79,8 @@ struct DirectKernel {
   const char* name;  // e.g. "f32-direct-avx512"
   void (*fn)(const DirectArgs& a);
   void (*pad_plane)(const PadPlaneArgs& a);
-  void (*dw3s2)(const Dw3s2Args& a) = nullptr;  // optional (AVX-512)
+  void (*dw3s1)(const Dw3InPlaceArgs& a) = nullptr;  // optional (AVX-512), stride 1
+  void (*dw3s2)(const Dw3InPlaceArgs& a) = nullptr;  // optional (AVX-512), stride 2
 };
 
 // The kernel for an ISA (nullptr if not compiled in).

@@ -4,6 +4,7 @@
 
 namespace simdconv {
 
-const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_plane, dw3s2};
+const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_plane,
+                                    dw3s1, dw3s2};
 
 }  // namespace simdconv
