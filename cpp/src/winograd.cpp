@@ -6,6 +6,9 @@ namespace simdconv {
 
 const WinogradKernel* winograd_kernel_for(Isa isa) {
   switch (isa) {
+#if defined(SIMDCONV_HAVE_AVX2)
+    case Isa::Avx2: return &kWinogradAvx2;
+#endif
 #if defined(SIMDCONV_HAVE_AVX512)
     case Isa::Avx512: return &kWinogradAvx512;
 #endif

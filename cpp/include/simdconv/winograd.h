@@ -61,6 +61,9 @@ const WinogradKernel* winograd_kernel_for(Isa isa);
 // computed in double and rounded once.
 void winograd_weight_transform(const float* g, float* u);
 
+#if defined(SIMDCONV_HAVE_AVX2)
+extern const WinogradKernel kWinogradAvx2;
+#endif
 #if defined(SIMDCONV_HAVE_AVX512)
 extern const WinogradKernel kWinogradAvx512;
 #endif
