@@ -519,21 +519,6 @@ void dw3s2_group(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b, int64
   }
 }
 
-void dw3s2(const Dw3InPlaceArgs& a) {
-  __m512 wv[9];
-#pragma GCC unroll 9
-  for (int t = 0; t < 9; ++t) wv[t] = _mm512_set1_ps(a.w9[t]);
-  const __m512 b = a.bias ? _mm512_set1_ps(*a.bias) : _mm512_setzero_ps();
-  const int64_t chunks = (a.out_w + 15) / 16;
-  int64_t c = 0;
-  for (; c + 4 <= chunks; c += 4) dw3s2_group<4>(a, wv, b, c);
-  switch (chunks - c) {
-    case 3: dw3s2_group<3>(a, wv, b, c); break;
-    case 2: dw3s2_group<2>(a, wv, b, c); break;
-    case 1: dw3s2_group<1>(a, wv, b, c); break;
-    default: break;
-  }
-}
 #endif
 
 #if defined(__AVX512F__)
@@ -606,18 +591,27 @@ __attribute__((noinline)) void dw3s1_group(const Dw3InPlaceArgs& a, const __m512
   for (; oh < end; ++oh) dw3s1_tile<1, NC>(a, wv, b, oh, c0);
 }
 
-void dw3s1(const Dw3InPlaceArgs& a) {
+// The in-place 3x3 depthwise kernels (stride S): the weights and bias in
+// registers, then groups of up to four 16-column chunks across the rows.
+template <int S, int NC>
+inline void dw3_group(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b, int64_t c0) {
+  if constexpr (S == 1) dw3s1_group<NC>(a, wv, b, c0);
+  else dw3s2_group<NC>(a, wv, b, c0);
+}
+
+template <int S>
+void dw3_in_place(const Dw3InPlaceArgs& a) {
   __m512 wv[9];
 #pragma GCC unroll 9
   for (int t = 0; t < 9; ++t) wv[t] = _mm512_set1_ps(a.w9[t]);
   const __m512 b = a.bias ? _mm512_set1_ps(*a.bias) : _mm512_setzero_ps();
   const int64_t chunks = (a.out_w + 15) / 16;
   int64_t c = 0;
-  for (; c + 4 <= chunks; c += 4) dw3s1_group<4>(a, wv, b, c);
+  for (; c + 4 <= chunks; c += 4) dw3_group<S, 4>(a, wv, b, c);
   switch (chunks - c) {
-    case 3: dw3s1_group<3>(a, wv, b, c); break;
-    case 2: dw3s1_group<2>(a, wv, b, c); break;
-    case 1: dw3s1_group<1>(a, wv, b, c); break;
+    case 3: dw3_group<S, 3>(a, wv, b, c); break;
+    case 2: dw3_group<S, 2>(a, wv, b, c); break;
+    case 1: dw3_group<S, 1>(a, wv, b, c); break;
     default: break;
   }
 }

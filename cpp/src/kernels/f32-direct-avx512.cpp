@@ -5,6 +5,6 @@
 namespace simdconv {
 
 const DirectKernel kDirectAvx512 = {Isa::Avx512, "f32-direct-avx512", direct_run, pad_plane,
-                                    dw3s1, dw3s2};
+                                    dw3_in_place<1>, dw3_in_place<2>};
 
 }  // namespace simdconv
