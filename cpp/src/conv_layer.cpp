@@ -38,7 +38,7 @@ Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
   if (p.groups > 1 && p.in_per_group() <= 16 && p.out_per_group() <= 16)
     return Algorithm::GroupedDirect;
   // 3x3 stride 1 with enough channels on both sides: Winograd F(2x2, 3x3)
-  // does 16 products per 2x2 outputs instead of 36 (measured 1.4-1.9x the
+  // does 16 products per 2x2 outputs instead of 36 (measured 1.3-1.9x the
   // direct kernel and the GEMM from 32 channels on); its transforms are paid
   // per channel, so few channels would not amortise them (16: 0.6x direct).
   if (winograd_applies(p, isa) && p.in_channels >= 32 && p.out_channels >= 32)
@@ -95,26 +95,30 @@ void check_cancel(CancelFlag c) {
 
 // One B micro-panel (nrj columns) times A micro-panels [mp_begin, mp_end) of
 // one K block: the narrow-tile kernel where it fits, else the microkernel.
+// Rows [kk, kk + kl) of the K block (default: all of it; b holds just those
+// rows).
 inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int64_t g, int64_t k0,
                               int64_t kc_len, int64_t mp_begin, int64_t mp_end, int64_t M,
                               const float* b, size_t nrj, float* c, int64_t ldc,
-                              const float* bias_g) {
+                              const float* bias_g, int64_t kk = 0, int64_t kl = -1) {
   const int64_t mr = int64_t(gk.mr);
-  const bool acc = k0 > 0;
+  if (kl < 0) kl = kc_len;
+  const bool acc = k0 + kk > 0;
+  // A micro-panel mp of the block stores its kc_len rows of mr weights in k order
+  const auto a = [&](int64_t mp) { return pw.panel(g, k0, mp, kc_len) + kk * mr; };
   if (gk.tail != nullptr && nrj <= gk.tail_nr) {
     const int64_t step = int64_t(gk.tail_panels);
     for (int64_t mp = mp_begin; mp < mp_end; mp += step) {
       const int64_t n = std::min(step, mp_end - mp), m = mp * mr;
-      gk.tail(size_t(kc_len), pw.panel(g, k0, mp, kc_len), size_t(mr * kc_len), size_t(n), b,
-              c + m * ldc, size_t(ldc), size_t(std::min(n * mr, M - m)), nrj, acc,
-              bias_g ? bias_g + m : nullptr);
+      gk.tail(size_t(kl), a(mp), size_t(mr * kc_len), size_t(n), b, c + m * ldc, size_t(ldc),
+              size_t(std::min(n * mr, M - m)), nrj, acc, bias_g ? bias_g + m : nullptr);
     }
     return;
   }
   for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
     const int64_t m = mp * mr;
-    gk.fn(size_t(kc_len), pw.panel(g, k0, mp, kc_len), b, c + m * ldc, size_t(ldc),
-          size_t(std::min(mr, M - m)), nrj, acc, bias_g ? bias_g + m : nullptr);
+    gk.fn(size_t(kl), a(mp), b, c + m * ldc, size_t(ldc), size_t(std::min(mr, M - m)), nrj, acc,
+          bias_g ? bias_g + m : nullptr);
   }
 }
 }  // namespace
@@ -285,31 +289,22 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
           // both branches: whether the last columns take the tail kernel
           // depends on the thread count, their sums must not.)
           const int64_t ks = int64_t(gemm_->kc_ldb);
-          if (gemm_->tail != nullptr && nrj <= int64_t(gemm_->tail_nr)) {
-            const int64_t step = int64_t(gemm_->tail_panels);
-            for (int64_t kk = 0; kk < kc_len; kk += ks) {
-              const int64_t kl = std::min(ks, kc_len - kk);
-              const bool fin = last && kk + kl >= kc_len;
-              pack(p_, src, k0 + kk, kl, q, nrj, kl * nr + panel_pad, bpack);
-              for (int64_t mp = mp_begin; mp < mp_end; mp += step) {
-                const int64_t n_p = std::min(step, mp_end - mp), m = mp * mr;
-                gemm_->tail(size_t(kl), packed_.panel(g, k0, mp, kc_len) + kk * mr,
-                            size_t(mr * kc_len), size_t(n_p), bpack, out + m * P + q, size_t(P),
-                            size_t(std::min(n_p * mr, M - m)), size_t(nrj), k0 + kk > 0,
-                            fin && bias_g ? bias_g + m : nullptr);
-              }
-            }
-            continue;
-          }
+          const bool tail = gemm_->tail != nullptr && nrj <= int64_t(gemm_->tail_nr);
           for (int64_t kk = 0; kk < kc_len; kk += ks) {
             const int64_t kl = std::min(ks, kc_len - kk);
-            const bool fin = last && kk + kl >= kc_len;
+            const float* bias_fin = last && kk + kl >= kc_len ? bias_g : nullptr;
+            if (tail) {
+              pack(p_, src, k0 + kk, kl, q, nrj, kl * nr + panel_pad, bpack);
+              gemm_panel_column(*gemm_, packed_, g, k0, kc_len, mp_begin, mp_end, M, bpack,
+                                size_t(nrj), out + q, P, bias_fin, kk, kl);
+              continue;
+            }
             for (int64_t mp = mp_begin; mp < mp_end; ++mp) {
               const int64_t m = mp * mr;
               gemm_->fn_ldb(size_t(kl), packed_.panel(g, k0, mp, kc_len) + kk * mr,
                             src.input + (k0 + kk) * HW + q, size_t(HW), out + m * P + q, size_t(P),
                             size_t(std::min(mr, M - m)), size_t(nrj), k0 + kk > 0,
-                            fin && bias_g ? bias_g + m : nullptr);
+                            bias_fin ? bias_fin + m : nullptr);
             }
           }
         }

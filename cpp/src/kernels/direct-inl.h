@@ -471,7 +471,7 @@ inline void dw3s2_fma(const __m512* w3, const Dw3s2Row<NC>& r, __m512* acc) {
 }
 
 template <int NC>
-inline void dw3s2_store(const Dw3InPlaceArgs& a, int64_t oh, int64_t c0, const __m512* acc) {
+inline void dw3_store(const Dw3InPlaceArgs& a, int64_t oh, int64_t c0, const __m512* acc) {
   float* orow = a.out + oh * a.out_w;
 #pragma GCC unroll 4
   for (int c = 0; c < NC; ++c) {
@@ -498,12 +498,12 @@ void dw3s2_group(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b, int64
     dw3s2_split<NC>(a, ih + 2, c0, r);  // kh = 2 of row oh, kh = 0 of row oh + 1
     dw3s2_fma<NC>(wv + 6, r, acc0);
     dw3s2_fma<NC>(wv, r, acc1);
-    dw3s2_store<NC>(a, oh, c0, acc0);
+    dw3_store<NC>(a, oh, c0, acc0);
     dw3s2_split<NC>(a, ih + 3, c0, r);
     dw3s2_fma<NC>(wv + 3, r, acc1);
     dw3s2_split<NC>(a, ih + 4, c0, r);
     dw3s2_fma<NC>(wv + 6, r, acc1);
-    dw3s2_store<NC>(a, oh + 1, c0, acc1);
+    dw3_store<NC>(a, oh + 1, c0, acc1);
   }
   if (oh < end) {
     __m512 acc0[NC];
@@ -515,7 +515,7 @@ void dw3s2_group(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b, int64
       dw3s2_split<NC>(a, ih + kh, c0, r);
       dw3s2_fma<NC>(wv + 3 * kh, r, acc0);
     }
-    dw3s2_store<NC>(a, oh, c0, acc0);
+    dw3_store<NC>(a, oh, c0, acc0);
   }
 }
 
@@ -577,7 +577,7 @@ inline void dw3s1_tile(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b,
   }
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
-    dw3s2_store<NC>(a, oh + r, c0, acc[r]);
+    dw3_store<NC>(a, oh + r, c0, acc[r]);
 }
 
 // (not inlined into dw3s1: inlined, GCC 12 allocated registers worse and
