@@ -71,7 +71,8 @@ class ConvLayer {
   std::vector<float> bias_;
   const GemmKernel* gemm_ = nullptr;
   // GEMM whose B is the input itself (1x1, stride 1, no padding) and a
-  // kernel that reads B in place: no packing pass over the input.
+  // kernel that reads B in place: no packing pass over the input, on the
+  // calls where b_in_place_pays() (conv_layer.cpp) says that is faster.
   bool b_in_place_ = false;
   const DirectKernel* direct_ = nullptr;
   PackedWeights packed_;
