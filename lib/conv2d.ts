@@ -10,6 +10,7 @@ import { uniformInit } from './init';
 import { runSync, runAsync } from './run';
 import { native, NativeLayer } from './native';
 import { skippedDtype } from './io/skipped';
+import { Device, Dtype, checkDeviceDtype } from './device';
 
 /** A key that loadSafetensors left out because its tensor is not floating point. */
 function notFloat(state: object, key: string): void {
@@ -26,8 +27,10 @@ export interface Conv2dOptions {
   groups?: number;
   bias?: boolean;
   paddingMode?: PaddingMode;
+  device?: Device;
+  dtype?: Dtype;
 }
-const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode'] as const;
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'] as const;
 
 export interface ForwardOptions { out?: Tensor }
 export interface ForwardAsyncOptions { out?: Tensor; signal?: AbortSignal }
@@ -51,6 +54,7 @@ export class Conv2d {
     const o = checkOptions<Conv2dOptions>(options, CONV2D_OPTIONS, 'Conv2d');
     if (o.bias !== undefined && typeof o.bias !== 'boolean')
       throw new TypeError(`Conv2d: bias must be a boolean, got ${describeValue(o.bias)}`);
+    checkDeviceDtype(o, 'Conv2d');
     const g = makeGeometry('Conv2d', inChannels, outChannels, kernelSize, o);
     this.#g = g;
     this.inChannels = g.inChannels;

@@ -28,7 +28,7 @@ interface AbortSignalLike {
   removeEventListener(type: 'abort', fn: () => void): void;
 }
 
-function checkSignal(signal: unknown, where: string): AbortSignalLike | undefined {
+export function checkSignal(signal: unknown, where: string): AbortSignalLike | undefined {
   if (signal === undefined) return undefined;
   const s = signal as AbortSignalLike;
   if (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' ||
