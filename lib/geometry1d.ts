@@ -99,13 +99,14 @@ export function outputShape1d(g: Geometry1d, shape: readonly number[], where: st
   if (d.l < 1)
     throw new RangeError(`${where}: input length must be at least 1, got input of size [${shape.join(', ')}]`);
   const { left, right } = g.pads;
+  // PyTorch's F.pad messages; the dimension counts from 0 in the input as given.
   if (g.paddingMode === 'reflect' && (left >= d.l || right >= d.l))
-    throw new RangeError(`${where}: reflect padding (${left}, ${right}) must be smaller than the input length ` +
-      `(${d.l}) (Padding size should be less than the corresponding input dimension) for input of size ` +
-      `[${shape.join(', ')}]`);
+    throw new RangeError(`${where}: reflect padding must be smaller than the input length: Padding size should be ` +
+      `less than the corresponding input dimension, but got: padding (${left}, ${right}) at dimension ` +
+      `${shape.length - 1} of input [${shape.join(', ')}]`);
   if (g.paddingMode === 'circular' && (left > d.l || right > d.l))
     throw new RangeError(`${where}: circular padding (${left}, ${right}) must not exceed the input length ` +
-      `(${d.l}) (it would wrap around more than once) for input of size [${shape.join(', ')}]`);
+      `(${d.l}) of input [${shape.join(', ')}]: Padding value causes wrapping around more than once.`);
   const span = g.dilation[0] * (g.kernel[0] - 1) + 1;
   const padded = d.l + left + right;
   if (padded < span)

@@ -8,6 +8,8 @@ Run with the system interpreter that has torch + numpy:
 Writes
   test/fixtures/parity.json  manifest (one entry per case, see below)
   test/fixtures/parity.bin   every float32 array, little-endian, concatenated
+and then, through scripts/gen_family_fixtures.py, family.json / family.bin
+(Conv1d, F.conv1d, fuse_conv_bn_eval; see that script).
 
 Each case is either a torch.nn.Conv2d module case (``functional: false``) or a
 torch.nn.functional.conv2d case (``functional: true``).  Module cases record the
@@ -395,6 +397,10 @@ def main():
             print(f"  note: {c['name']}: {c['note']}")
     print(f'  parity.bin: {data.nbytes} bytes ({data.size} float32); '
           f"parity.json: {os.path.getsize(os.path.join(OUT_DIR, 'parity.json'))} bytes")
+
+    # The conv family (Conv1d, F.conv1d, fuse_conv_bn_eval) has its own pair of files.
+    import gen_family_fixtures
+    gen_family_fixtures.main()
 
 
 if __name__ == '__main__':
