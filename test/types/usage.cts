@@ -37,4 +37,41 @@ loadNpy(42);
 // @ts-expect-error saveNpy returns bytes, not a string
 const notString: string = saveNpy(arr);
 
+// The conv family: Conv1d, conv1d, fuseConvBn; device/dtype as PyTorch's constructor takes them.
+import { Conv1d, conv1d, fuseConvBn } from 'simdconv';
+import type { Conv1dOptions, Conv1dFunctionalOptions, Padding1d, Device, Dtype } from 'simdconv';
+const p1: Padding1d = 'same';
+const o1: Conv1dOptions = { stride: 1, padding: p1, dilation: 2, groups: 1, bias: false, paddingMode: 'reflect',
+  device: 'cpu', dtype: 'float32' };
+const c1: Conv1d = new Conv1d(80, 384, 3, o1);
+const c1b = new simdconv.Conv1d(4, 4, [3], { device: null, dtype: null });
+const k1: [number] = c1.kernelSize;
+const pad1: [number] | 'valid' | 'same' = c1.padding;
+const y1: Tensor = c1.forward(new Tensor(new Float32Array(80 * 10), [80, 10]), { out: Tensor.zeros([384, 10]) });
+const pending1: Promise<Tensor> = c1b.forwardAsync(y1, { signal: ac.signal });
+c1.loadStateDict(state, { prefix: 'encoder.conv1.' });
+c1.weight = c1.weight;
+c1.bias = null;
+const fo: Conv1dFunctionalOptions = { stride: 2, padding: 'valid', dilation: 1, groups: 1 };
+const f1: Tensor = conv1d(y1, c1.weight, null, fo);
+const fused2d: Conv2d = fuseConvBn(conv, state, { prefix: 'bn1.', eps: 1e-3 });
+const fused1d: Conv1d = fuseConvBn(c1, state);
+const dev: Device = 'cpu';
+const dt: Dtype = null;
+new Conv2d(3, 8, 3, { device: dev, dtype: dt });
+
+// @ts-expect-error only the CPU
+new Conv2d(3, 8, 3, { device: 'cuda' });
+// @ts-expect-error only float32
+new Conv1d(3, 8, 3, { dtype: 'float64' });
+// @ts-expect-error a Conv1d kernel is one number
+new Conv1d(3, 8, [3, 3]);
+// @ts-expect-error a Conv1d stride is one number
+new Conv1d(3, 8, 3, { stride: [1, 2] });
+// @ts-expect-error fuseConvBn returns the class it was given
+const wrongClass: Conv1d = fuseConvBn(conv, state);
+// @ts-expect-error conv1d's padding has no pair form
+conv1d(y1, c1.weight, null, { padding: [1, 1] });
+
 export { shape, data, bias, pending, repr, f, state2, bytes, isa, n, notString };
+export { k1, pad1, pending1, f1, fused2d, fused1d, wrongClass };

@@ -17,4 +17,12 @@ const b: Tensor | null = viaDefault.bias;
 // @ts-expect-error Tensor needs a Float32Array
 new Tensor([1, 2, 3], [3]);
 
-export { back, b };
+// The conv family through the ESM entry.
+import { Conv1d, conv1d, fuseConvBn } from 'simdconv';
+const c1 = new Conv1d(4, 8, 3, { padding: 'same', device: 'cpu', dtype: 'float32' });
+const y1: Tensor = await c1.forwardAsync(new Tensor(new Float32Array(4 * 16), [1, 4, 16]));
+const f1: Tensor = conv1d(y1, new simdconv.Conv1d(8, 2, 1).weight);
+const fused: Conv1d = fuseConvBn(c1, weights, { prefix: 'bn.' });
+const fused2: Conv2d = simdconv.fuseConvBn(conv, weights);
+
+export { back, b, f1, fused, fused2 };
