@@ -8,7 +8,8 @@ import { Tensor } from './tensor';
 import { checkOptions, describeValue } from './args';
 import { PaddingMode } from './geometry';
 import { Geometry1d, Padding1d, makeGeometry1d, options2d, outputShape1d, view4d, weightShape1d } from './geometry1d';
-import { asTensor, outputTensor, sameShape } from './tensors';
+import { asTensor, outputTensor } from './tensors';
+import { checkBiasShape, checkWeightShape } from './params';
 import { convRepr } from './repr';
 import { Conv2d } from './conv2d';
 import { Device, Dtype, checkDeviceDtype } from './device';
@@ -162,19 +163,11 @@ export class Conv1d {
   }
 
   private checkWeight(t: unknown, name: string): Tensor {
-    const w = asTensor(t, name);
-    const want = weightShape1d(this.#g);
-    if (!sameShape(w.shape, want))
-      throw new RangeError(`${name}: expected weight of shape [${want.join(', ')}], got [${w.shape.join(', ')}]`);
-    return w;
+    return checkWeightShape(t, weightShape1d(this.#g), name);
   }
 
   private checkBias(t: unknown, name: string): Tensor | null {
-    if (t === null) return null; // as in PyTorch, `conv.bias = null` removes the bias
-    const b = asTensor(t, name);
-    if (!sameShape(b.shape, [this.#g.outChannels]))
-      throw new RangeError(`${name}: expected bias of shape [${this.#g.outChannels}], got [${b.shape.join(', ')}]`);
-    return b;
+    return checkBiasShape(t, this.#g.outChannels, name);
   }
 
   private weight4d(weight: Tensor): Tensor {

@@ -10,7 +10,7 @@
 const fs = require('fs');
 const path = require('path');
 const fc = require('fast-check');
-const { simdconv, randomTensor, reference, compare, magnitudeBound } = require('./helpers');
+const { simdconv, randomTensor, reference, compare, magnitudeBound, channelArbs, layerChannels } = require('./helpers');
 const { Tensor, Conv1d, Conv2d, conv1d, fuseConvBn } = simdconv;
 
 const EPS32 = 2 ** -23;
@@ -141,11 +141,7 @@ describe('fuse_conv_bn_eval parity', () => {
 // --- property tests against the float64 reference ------------------------------
 
 const layerArb = fc.record({
-  groupsKind: fc.constantFrom('one', 'one', 'grouped', 'depthwise'),
-  groups: fc.integer({ min: 2, max: 4 }),
-  inPerGroup: fc.integer({ min: 1, max: 19 }),
-  outPerGroup: fc.integer({ min: 1, max: 21 }),
-  multiplier: fc.integer({ min: 1, max: 3 }),
+  ...channelArbs(fc),
   kernel: fc.integer({ min: 1, max: 7 }),
   stride: fc.integer({ min: 1, max: 3 }),
   dilation: fc.integer({ min: 1, max: 4 }),
@@ -159,10 +155,7 @@ const layerArb = fc.record({
 
 /** A random Conv1d with its input, and the same layer as a Conv2d on the [N, C, 1, L] view (the oracle's form). */
 function build(L) {
-  let inC, outC, groups;
-  if (L.groupsKind === 'one') [inC, outC, groups] = [L.inPerGroup, L.outPerGroup, 1];
-  else if (L.groupsKind === 'grouped') [inC, outC, groups] = [L.inPerGroup * L.groups, L.outPerGroup * L.groups, L.groups];
-  else [inC, outC, groups] = [L.inPerGroup, L.inPerGroup * L.multiplier, L.inPerGroup];
+  const [inC, outC, groups] = layerChannels(L);
   const stride = L.padding === 'same' ? 1 : L.stride;
   const conv = new Conv1d(inC, outC, L.kernel, { stride, padding: L.padding, dilation: L.dilation, groups,
     bias: L.bias, paddingMode: L.paddingMode });

@@ -56,4 +56,23 @@ function magnitudeBound(conv, input) {
   return { k, magnitude: worst };
 }
 
-module.exports = { simdconv, native, randomArray, randomTensor, reference, compare, magnitudeBound };
+/**
+ * fast-check fields for a random layer's channels, and the (inC, outC, groups)
+ * they mean: plain, grouped, or depthwise with a channel multiplier.
+ */
+function channelArbs(fc) {
+  return {
+    groupsKind: fc.constantFrom('one', 'one', 'grouped', 'depthwise'),
+    groups: fc.integer({ min: 2, max: 4 }),
+    inPerGroup: fc.integer({ min: 1, max: 19 }),
+    outPerGroup: fc.integer({ min: 1, max: 21 }),
+    multiplier: fc.integer({ min: 1, max: 3 }),
+  };
+}
+function layerChannels(L) {
+  if (L.groupsKind === 'one') return [L.inPerGroup, L.outPerGroup, 1];
+  if (L.groupsKind === 'grouped') return [L.inPerGroup * L.groups, L.outPerGroup * L.groups, L.groups];
+  return [L.inPerGroup, L.inPerGroup * L.multiplier, L.inPerGroup];
+}
+
+module.exports = { simdconv, native, randomArray, randomTensor, reference, compare, magnitudeBound, channelArbs, layerChannels };
