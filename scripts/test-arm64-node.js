@@ -12,6 +12,8 @@
 //    through the public API (Conv2d.forward / forwardAsync, functional conv2d)
 //    and must match within the parity suite's tolerance; forwardAsync must agree
 //    with forward bit for bit.
+//    The conv family's fixtures (test/fixtures/family.json) likewise, through
+//    scripts/test-arm64-family.js.
 // 3. Random layers (tile edges, groups, depthwise, every padding mode) against
 //    the addon's double-precision reference; 1 vs 3 threads bitwise identical;
 //    a forward inside a worker_thread equals the main thread's bit for bit.
@@ -219,6 +221,7 @@ function threadsAndWorker() {
 (async () => {
   try {
     await parity();
+    await require('./test-arm64-family')({ simdconv, fail, quick });
     randomLayers();
     await threadsAndWorker();
   } catch (e) {
