@@ -25,6 +25,9 @@ conv.loadStateDict(state, { prefix: 'layer1.0.conv1.' });
 const arr: Tensor = loadNpy('x.npy');
 const bytes: Uint8Array = saveNpy(loadNpy(new Uint8Array(0)));
 const isa: string = backendInfo().isa;
+const source: 'affinity' | 'cgroup' | 'cores' | 'env' | 'setNumThreads' = backendInfo().threadsSource;
+const quota: number | null = backendInfo().threadLimits.cgroupCpus;
+const fullWidth: 'yes' | 'no' | 'unknown' = backendInfo().cpu.fma512.fullWidth;
 simdconv.setNumThreads(2);
 const n: number = simdconv.getNumThreads();
 
@@ -37,4 +40,4 @@ loadNpy(42);
 // @ts-expect-error saveNpy returns bytes, not a string
 const notString: string = saveNpy(arr);
 
-export { shape, data, bias, pending, repr, f, state2, bytes, isa, n, notString };
+export { shape, data, bias, pending, repr, f, state2, bytes, isa, source, quota, fullWidth, n, notString };
