@@ -21,9 +21,11 @@ beforeAll(() => {
     fs.mkdirSync(path.dirname(path.join(pkgDir, file)), { recursive: true });
     fs.copyFileSync(path.join(ROOT, file), path.join(pkgDir, file));
   }
-  // the binary a prebuild would provide, and the dependencies npm would install
-  fs.mkdirSync(path.join(pkgDir, 'build', 'Release'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'build', 'Release', 'simdconv.node'), path.join(pkgDir, 'build', 'Release', 'simdconv.node'));
+  // the binary this checkout loads (a prebuild, or build/Release when none is packed), at the
+  // same place, and the dependencies npm would install
+  const binary = path.relative(ROOT, require('node-gyp-build').resolve(ROOT));
+  fs.mkdirSync(path.dirname(path.join(pkgDir, binary)), { recursive: true });
+  fs.copyFileSync(path.join(ROOT, binary), path.join(pkgDir, binary));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(pkgDir, 'node_modules'), 'dir');
 });
 

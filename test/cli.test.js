@@ -97,8 +97,11 @@ describe('info and bench', () => {
     expect(r.stdout).toContain(`simdconv ${require(path.join(ROOT, 'package.json')).version}`);
     expect(r.stdout).toMatch(new RegExp(`ISA: +${b.isa} \\(supported on this CPU: ${b.supportedIsas.join(', ')}`));
     expect(r.stdout).toMatch(/binary: +\S+\.node/);
-    expect(r.stdout).toMatch(new RegExp(`threads: +${b.numThreads} \\(the default, set by the ` +
-      `${{ cores: 'core count', affinity: 'affinity mask', cgroup: 'cgroup CPU quota' }[b.threadsSource]}: ${b.threadLimits.cores} cores`));
+    // the child's default (this process may have called setNumThreads): the smallest limit
+    const l = b.threadLimits;
+    const want = Math.max(1, Math.min(l.cores, l.affinity || Infinity, l.cgroupCpus ? Math.ceil(l.cgroupCpus) : Infinity));
+    expect(r.stdout).toMatch(new RegExp(`threads: +${want} \\(the default, set by the ` +
+      `(core count|affinity mask|cgroup CPU quota): ${l.cores} cores`));
     expect(r.stdout).toMatch(new RegExp(`CPU: +.*\\(${b.cpu.vendor || 'unknown vendor'}`));
     expect(r.stdout).toMatch(/caches: +L1d \S+ \S+, L2 /);
     expect(r.stdout).toMatch(new RegExp(`512-bit FMAs at full width: ${b.cpu.fma512.fullWidth} \\(`));
