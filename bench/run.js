@@ -125,7 +125,7 @@ function machineInfo(simdconv) {
   const lscpu = sh('lscpu') || '';
   const field = (k) => (lscpu.match(new RegExp(`^${k}:\\s*(.+)$`, 'm')) || [])[1];
   let ortVersion = null;
-  try { ortVersion = require(path.join(ROOT, 'node_modules/onnxruntime-node/package.json')).version; } catch { /* absent */ }
+  try { ortVersion = require(require.resolve('onnxruntime-node/package.json', { paths: [__dirname] })).version; } catch { /* absent */ }
   const head = sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']);
   const dirty = head && sh('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no']);
   let version = null;
@@ -151,32 +151,24 @@ function machineInfo(simdconv) {
 }
 
 /**
- * FMA roof (GFLOP/s) at each thread count: bench/fma_roof.c built with the
- * system C compiler (no compiler: no roof). Measured best-of-repeats per ISA;
- * `merge` keeps the best of several measurements. The n-thread roof is
- * max(measured n threads, n x measured 1 thread): on a shared machine the
- * n-thread measurement comes out low whenever another process holds a core.
+ * FMA roof (GFLOP/s) at each thread count, measured by the native addon
+ * (cpp/src/fma_roof.cpp: independent FMA chains per ISA, best of repeats), so
+ * no compiler is needed. `merge` keeps the best of several measurements. The
+ * n-thread roof is max(measured n threads, n x measured 1 thread): on a shared
+ * machine the n-thread measurement comes out low whenever another process
+ * holds a core.
  */
-function fmaRoofMeasure(threadCounts) {
-  const cc = process.env.CC || 'cc';
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-roof-'));
-  const exe = path.join(dir, 'fma_roof');
+function fmaRoofMeasure(simdconv, threadCounts, repeats) {
+  const { native } = require(path.join(ROOT, 'dist', 'native'));
   try {
-    const build = spawnSync(cc, ['-O2', '-pthread', '-o', exe, path.join(__dirname, 'fma_roof.c')],
-      { encoding: 'utf8', timeout: 120000 });
-    if (build.error || build.status !== 0)
-      return { note: `no roof: could not build bench/fma_roof.c with '${cc}' (${build.error ? build.error.code : build.stderr.split('\n')[0]})` };
     const measured = {};
     for (const t of [...new Set([1, ...threadCounts])]) {
-      const r = JSON.parse(execFileSync(exe, [String(t)], { encoding: 'utf8', timeout: 120000 }));
-      delete r.threads;
-      measured[t] = r;
+      measured[t] = {};
+      for (const isa of simdconv.backendInfo().supportedIsas) measured[t][isa] = native.fmaRoof(isa, t, repeats);
     }
-    return { measured, compiler: cc };
+    return { measured };
   } catch (err) {
     return { note: `no roof: ${err.message.split('\n')[0]}` };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -529,7 +521,7 @@ function report(all, md) {
     ['GLIBC_TUNABLES', m.glibcTunables],
     ['FMA roof', roof && roof.byThreads ? Object.entries(roof.byThreads).map(([t, r]) =>
       `${t} thr ${r.gflops.toFixed(0)} GFLOP/s ${r.isa}` + (r.fromPerCore ? ` (${t} x 1 thread; measured ${r.measured.toFixed(0)})` : '')).join('; ') +
-      ` — bench/fma_roof.c, best of repeats before and after the suite; 1 thread per ISA: ${
+      ` — native fmaRoof (cpp/src/fma_roof.cpp), best of repeats before and after the suite; 1 thread per ISA: ${
         Object.entries(roof.measured[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` : (roof ? roof.note : 'not measured')],
     ['timing', `median over rounds of seconds per call; ${options.quick ? 'quick: 5 rounds, ~15 ms samples' : 'up to 15 rounds (at least 5), ~40 ms samples'}; libraries interleaved sample by sample. ` +
       "'noise ±': half the interquartile range of the samples over the median, worst library of the row; " +
@@ -609,15 +601,20 @@ async function main() {
       if (unknown.length) usage(`unknown case(s) ${unknown.join(', ')}; known: ${cases.map((c) => c.name).join(', ')}`);
       cases = cases.filter((c) => opts.cases.includes(c.name));
     }
-    log(`measuring the FMA roof (bench/fma_roof.c) at ${threads.join(', ')} thread(s)...`);
+    log(`measuring the FMA roof at ${threads.join(', ')} thread(s)...`);
     await waitIdle([process.pid], cores, cores, opts.waitIdle);
-    all.roof = fmaRoofMeasure(threads);
+    const roofRepeats = opts.quick ? 3 : 8;
+    all.roof = fmaRoofMeasure(simdconv, threads, roofRepeats);
     if (all.roof.note) log(all.roof.note);
 
     let ort = null;
     if (opts.ort) {
       try { ort = require('onnxruntime-node'); } catch (err) {
-        all.ortNote = `ONNX Runtime column skipped: ${err.message.split('\n')[0]}`;
+        // bench/node_modules (a clone: `npm run bench:setup`), or next to an installed simdconv
+        all.ortNote = err.code === 'MODULE_NOT_FOUND' && /onnxruntime-node'/.test(err.message)
+          ? 'ONNX Runtime column skipped: onnxruntime-node is not installed (in a clone of the repository: ' +
+            '`npm run bench:setup`; next to an installed simdconv: `npm install onnxruntime-node`)'
+          : `ONNX Runtime column skipped: ${err.message.split('\n')[0]}`;
         log(all.ortNote);
       }
     } else all.ortNote = 'ONNX Runtime column skipped (--no-ort)';
@@ -674,7 +671,7 @@ async function main() {
     simdconv.setNumThreads(cores);
     // the roof again: a core busy with other work only ever lowers it, keep the best
     await waitIdle([process.pid], cores, cores, opts.waitIdle);
-    all.roof = mergeRoof(all.roof, fmaRoofMeasure(threads));
+    all.roof = mergeRoof(all.roof, fmaRoofMeasure(simdconv, threads, roofRepeats));
     all.roof.byThreads = roofByThreads(all.roof);
     if (all.roof.byThreads) {
       for (const r of all.results) for (const t of threads) {

@@ -5,6 +5,7 @@ export type { Conv2dOptions, ForwardOptions, ForwardAsyncOptions } from './conv2
 export { conv2d, conv2dOutputShape } from './functional';
 export type { Conv2dFunctionalOptions } from './functional';
 export { setNumThreads, getNumThreads, backendInfo } from './threads';
+export type { BackendInfo, CpuInfo } from './threads';
 export type { Pair } from './args';
 export type { PaddingMode, Padding } from './geometry';
 export { loadSafetensors } from './io/safetensors';

@@ -23,10 +23,36 @@ export interface NativeLayer {
   readonly isa: string;
 }
 
+/** Where the thread count came from, and the limits the default was derived from. */
+export interface NativeThreadsInfo {
+  threads: number;
+  source: 'affinity' | 'cgroup' | 'cores' | 'env' | 'setNumThreads';
+  affinity: number | null;
+  cgroupCpus: number | null;
+  cgroupVersion: 1 | 2 | null;
+  cores: number;
+}
+
+/** The CPU as the native core detected it (cpp/include/simdconv/cpu_info.h). */
+export interface CpuInfo {
+  arch: string;
+  vendor: string;
+  brand: string;
+  family: number | null;
+  model: number | null;
+  stepping: number | null;
+  cachesBytes: { l1d: number | null; l2: number | null; l3: number | null; source: string };
+  logicalCores: number;
+  fma512: { fullWidth: 'yes' | 'no' | 'unknown'; rule: string };
+}
+
 export interface NativeAddon {
   Layer: new (params: NativeLayerParams, weight: Float32Array, bias: Float32Array | null) => NativeLayer;
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  threadsInfo(): NativeThreadsInfo;
+  cpuInfo(): CpuInfo;
+  fmaRoof(isa: string, threads: number, repeats: number): number;
   activeIsa(): string;
   supportedIsas(): string[];
   outputSize(params: NativeLayerParams, n: number, h: number, w: number): [number, number];

@@ -35,6 +35,19 @@ for isa in $isas; do
   SIMDCONV_MAX_ISA=$isa npx jest --ci --selectProjects numeric "$@"
 done
 
+echo "== Bun and Deno: PyTorch parity fixtures, forwardAsync, abort, worker_threads"
+# The pinned runtimes (scripts/runtimes/package.json + lock; not simdconv dependencies).
+if npm ci --prefix scripts/runtimes --no-audit --no-fund >/dev/null 2>&1; then
+  bun=scripts/runtimes/node_modules/@oven/bun-linux-x64/bin/bun
+  deno=scripts/runtimes/node_modules/@deno/linux-x64-glibc/deno
+  if [ -x "$bun" ]; then "$bun" scripts/test-bun.js
+  else echo "   (Bun: the pinned package has no binary for $(uname -s) $(uname -m): skipped)"; fi
+  if [ -x "$deno" ]; then DENO_NO_UPDATE_CHECK=1 "$deno" run --allow-read --allow-env --allow-ffi --allow-sys scripts/test-deno.mjs
+  else echo "   (Deno: the pinned package has no binary for $(uname -s) $(uname -m): skipped)"; fi
+else
+  echo "   (skipped: \`npm ci --prefix scripts/runtimes\` could not install the pinned Bun and Deno from the npm registry)"
+fi
+
 if [ -x scripts/test-arm64.sh ] && command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64-static >/dev/null; then
   echo "== arm64: cpp/ suite cross-built and run under qemu"
   scripts/test-arm64.sh

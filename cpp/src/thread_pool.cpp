@@ -45,14 +45,23 @@ bool spin_until(Pred pred) {
   }
 }
 
-int default_threads() {
+// The thread count a process starts with (see thread_pool.h), worked out once.
+ThreadsInfo initial_threads() {
+  ThreadsInfo t;
+  t.limits = read_cpu_limits();
   if (const char* env = std::getenv("SIMDCONV_NUM_THREADS")) {
     char* end = nullptr;
     const long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return int(v);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) {
+      t.threads = int(v);
+      t.source = "env";
+      return t;
+    }
   }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : int(std::min(hw, 1024u));
+  const DefaultThreads d = default_threads_for(t.limits);
+  t.threads = std::min(d.threads, 1024);
+  t.source = d.source;
+  return t;
 }
 
 class Pool {
@@ -65,7 +74,16 @@ class Pool {
   }
 
   int threads() const { return threads_.load(); }
-  void set_threads(int n) { threads_.store(n); }
+  void set_threads(int n) {
+    threads_.store(n);
+    set_by_call_.store(true);
+  }
+  ThreadsInfo info() const {
+    ThreadsInfo t = initial_;
+    t.threads = threads_.load();
+    if (set_by_call_.load()) t.source = "setNumThreads";
+    return t;
+  }
 
   void run(size_t count, const TaskRef& fn) {
     const int want = threads_.load();
@@ -104,7 +122,7 @@ class Pool {
   }
 
  private:
-  Pool() : threads_(default_threads()) {}
+  Pool() : initial_(initial_threads()), threads_(initial_.threads) {}
 
   void ensure_workers(int n) {
     while (int(workers_.size()) < n) {
@@ -153,7 +171,9 @@ class Pool {
     }
   }
 
+  const ThreadsInfo initial_;
   std::atomic<int> threads_;
+  std::atomic<bool> set_by_call_{false};
   std::mutex region_mutex_;
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
@@ -171,6 +191,8 @@ class Pool {
 }  // namespace
 
 int get_num_threads() { return Pool::get().threads(); }
+
+ThreadsInfo threads_info() { return Pool::get().info(); }
 
 void set_num_threads(int n) {
   if (n < 1 || n > 1024)

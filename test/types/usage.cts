@@ -25,6 +25,9 @@ conv.loadStateDict(state, { prefix: 'layer1.0.conv1.' });
 const arr: Tensor = loadNpy('x.npy');
 const bytes: Uint8Array = saveNpy(loadNpy(new Uint8Array(0)));
 const isa: string = backendInfo().isa;
+const source: 'affinity' | 'cgroup' | 'cores' | 'env' | 'setNumThreads' = backendInfo().threadsSource;
+const quota: number | null = backendInfo().threadLimits.cgroupCpus;
+const fullWidth: 'yes' | 'no' | 'unknown' = backendInfo().cpu.fma512.fullWidth;
 simdconv.setNumThreads(2);
 const n: number = simdconv.getNumThreads();
 
@@ -73,5 +76,5 @@ const wrongClass: Conv1d = fuseConvBn(conv, state);
 // @ts-expect-error conv1d's padding has no pair form
 conv1d(y1, c1.weight, null, { padding: [1, 1] });
 
-export { shape, data, bias, pending, repr, f, state2, bytes, isa, n, notString };
+export { shape, data, bias, pending, repr, f, state2, bytes, isa, source, quota, fullWidth, n, notString };
 export { k1, pad1, pending1, f1, fused2d, fused1d, wrongClass };

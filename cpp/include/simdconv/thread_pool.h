@@ -8,12 +8,24 @@
 #pragma once
 #include <cstddef>
 
+#include "simdconv/cpu_count.h"
+
 namespace simdconv {
 
-// Default: SIMDCONV_NUM_THREADS if set, else the number of hardware threads.
+// Default: SIMDCONV_NUM_THREADS if set, else min(affinity mask, ceil(cgroup
+// CPU quota), cores) (cpu_count.h), worked out once when the pool is first used.
 int get_num_threads();
 // Throws std::invalid_argument for n < 1.
 void set_num_threads(int n);
+
+// The current thread count, where it came from ("env", "setNumThreads", or
+// default_threads_for's "cores", "affinity", "cgroup") and the limits seen.
+struct ThreadsInfo {
+  int threads = 1;
+  const char* source = "cores";
+  CpuLimits limits;
+};
+ThreadsInfo threads_info();
 
 // A non-owning reference to a callable taking a task index. parallel_for
 // borrows the caller's lambda for the duration of the call, so starting a

@@ -1,0 +1,164 @@
+// The checks that say "simdconv works in this JavaScript runtime", shared by
+// scripts/test-bun.js and scripts/test-deno.mjs (and runnable in Node.js):
+//
+//   1. every case of test/fixtures/parity.json (PyTorch float32 outputs)
+//      through the public API within the parity suite's tolerance
+//      (4 eps (sqrt(K) + 2) x the per-element bound), and forwardAsync bitwise
+//      equal to forward;
+//   2. aborting a running large forwardAsync rejects with an AbortError;
+//   3. a worker_threads Worker loads the addon and computes the same conv
+//      bitwise.
+//
+// Plain CommonJS with node: built-ins only, so Bun runs it directly and Deno
+// loads it through createRequire.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const ROOT = path.join(__dirname, '..');
+const EPS32 = 2 ** -23;
+
+function fixtures() {
+  const dir = path.join(ROOT, 'test', 'fixtures');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'parity.json'), 'utf8'));
+  const buf = fs.readFileSync(path.join(dir, 'parity.bin'));
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const bin = new Float32Array(buf.length / 4);
+  for (let i = 0; i < bin.length; i++) bin[i] = dv.getFloat32(i * 4, true);
+  return { cases: manifest.cases, load: (ref) => bin.slice(ref.offset, ref.offset + ref.length) };
+}
+
+const sameBits = (a, b) => a.length === b.length &&
+  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+
+// null when out matches PyTorch within tolerance, else what is wrong.
+function parityError(c, out, load) {
+  if (JSON.stringify(Array.from(out.shape)) !== JSON.stringify(c.outputShape))
+    return `shape [${out.shape}] vs PyTorch [${c.outputShape}]`;
+  const want = load(c.expected), bound = load(c.absBound);
+  const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
+  let bad = 0, worst = null;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(out.data[i] - want[i]);
+    if (err <= scale * bound[i]) continue;
+    bad++;
+    if (!worst || !(err <= worst.err)) worst = { i, got: out.data[i], want: want[i], err, tol: scale * bound[i] };
+  }
+  return bad ? `${bad}/${want.length} elements outside tolerance; worst #${worst.i}: got ${worst.got} ` +
+    `PyTorch ${worst.want} (|diff| ${worst.err.toExponential(3)} > ${worst.tol.toExponential(3)})` : null;
+}
+
+async function parity(s, fail, log) {
+  const { cases, load } = fixtures();
+  let passed = 0;
+  for (const c of cases) {
+    const bias = c.bias === null ? null : load(c.bias);
+    let err;
+    if (c.functional) {
+      const out = s.conv2d(new s.Tensor(load(c.input), c.inputShape), new s.Tensor(load(c.weight), c.weightShape),
+        bias === null ? null : new s.Tensor(bias, [c.weightShape[0]]), c.options);
+      err = parityError(c, out, load);
+    } else {
+      const conv = new s.Conv2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
+      if (conv.toString() !== c.repr) fail(`parity ${c.name}: repr ${conv.toString()} vs PyTorch ${c.repr}`);
+      conv.loadStateDict({
+        weight: new s.Tensor(load(c.weight), c.weightShape),
+        bias: bias === null ? null : new s.Tensor(bias, [c.outChannels]),
+      });
+      const input = new s.Tensor(load(c.input), c.inputShape);
+      const out = conv.forward(input);
+      err = parityError(c, out, load);
+      if (!err && !sameBits((await conv.forwardAsync(input)).data, out.data)) err = 'forwardAsync differs from forward';
+    }
+    if (err) fail(`parity ${c.name}: ${err}`);
+    else passed++;
+  }
+  log(`parity: ${passed}/${cases.length} PyTorch fixture cases within tolerance; forwardAsync == forward bitwise`);
+}
+
+async function abortRunning(s, fail, log) {
+  // abort() a quarter of the way through a call that takes a measured `full`
+  // ms, so that it lands while the native work runs. A loaded machine can still
+  // finish the call before the timer fires: a call that resolves is tried again,
+  // and only three resolved calls in a row fail the check.
+  const conv = new s.Conv2d(64, 64, 3, { padding: 1 });
+  const x = new s.Tensor(new Float32Array(4 * 64 * 64 * 64).fill(0.5), [4, 64, 64, 64]);
+  const t0 = performance.now();
+  const want = await conv.forwardAsync(x);
+  const full = performance.now() - t0;
+  let err = null;
+  for (let attempt = 0; attempt < 3 && !err; attempt++) {
+    const ac = new AbortController();
+    const p = conv.forwardAsync(x, { signal: ac.signal });
+    setTimeout(() => ac.abort(), full / 4);
+    err = await p.then(() => null, (e) => e);
+  }
+  if (!err) fail(`abort: three forwardAsync calls aborted ${(full / 4).toFixed(1)} ms into ~${full.toFixed(1)} ms of work all resolved`);
+  else if (err.name !== 'AbortError') fail(`abort: rejected with ${err.name}: ${err.message}, expected an AbortError`);
+  else log('abort: aborting a running forwardAsync rejects with AbortError');
+  // the layer is still usable afterwards
+  if (!sameBits((await conv.forwardAsync(x)).data, want.data)) fail('abort: the next forwardAsync differs from before');
+}
+
+// Not a pass/fail check: how many of `n` calls aborted right after they were
+// started still resolved (README reports what each runtime did).
+async function abortRightAfterCall(s, n = 20) {
+  const conv = new s.Conv2d(16, 16, 3, { padding: 1 });
+  const x = new s.Tensor(new Float32Array(16 * 32 * 32).fill(1), [1, 16, 32, 32]);
+  let resolved = 0;
+  for (let i = 0; i < n; i++) {
+    const ac = new AbortController();
+    const p = conv.forwardAsync(x, { signal: ac.signal });
+    ac.abort();
+    if (await p.then(() => true, () => false)) resolved++;
+  }
+  return { resolved, of: n };
+}
+
+function worker(s, fail, log) {
+  const conv = new s.Conv2d(24, 20, 3, { padding: 1, paddingMode: 'reflect' });
+  const x = new s.Tensor(Float32Array.from({ length: 2 * 24 * 21 * 25 }, (_, i) => Math.sin(i)), [2, 24, 21, 25]);
+  const want = conv.forward(x).data;
+  return new Promise((resolve) => {
+    const w = new Worker(path.join(__dirname, 'runtime-worker.js'), {
+      workerData: { root: ROOT, w: conv.weight.data, b: conv.bias.data, x: x.data },
+    });
+    let done = false;
+    w.once('message', (got) => {
+      done = true;
+      if (!sameBits(got, want)) fail('worker: forward in a worker_threads Worker differs from the main thread');
+      else log('worker_threads: the addon loads in a Worker; its forward equals the main thread\'s bitwise');
+    });
+    w.once('error', (e) => fail(`worker: ${e && e.message}`));
+    w.once('exit', () => {
+      if (!done) fail('worker: exited without a result');
+      resolve();
+    });
+  });
+}
+
+/** Runs every check; resolves to the list of failures (empty: all passed). */
+async function runChecks(label) {
+  const failures = [];
+  const fail = (msg) => { failures.push(msg); console.error(`FAIL: ${msg}`); };
+  const log = (msg) => console.log(`${label}: ${msg}`);
+  try {
+    const s = require(ROOT);
+    const b = s.backendInfo();
+    log(`simdconv loaded: isa ${b.isa}, ${b.numThreads} threads (${b.threadsSource})`);
+    await parity(s, fail, log);
+    await abortRunning(s, fail, log);
+    await worker(s, fail, log);
+    const r = await abortRightAfterCall(s);
+    log(`abort right after forwardAsync: ${r.resolved}/${r.of} calls still resolved (reported, not checked)`);
+  } catch (e) {
+    fail(`uncaught: ${e && e.stack}`);
+  }
+  console.log(failures.length ? `${label}: ${failures.length} failure(s)` : `${label}: all checks passed`);
+  return failures;
+}
+
+module.exports = { runChecks };
+
+if (require.main === module) runChecks(`node ${process.version}`).then((f) => { process.exitCode = f.length ? 1 : 0; });
