@@ -182,7 +182,7 @@ function checkPrebuilds(dir, targets = Object.keys(TARGETS), opts = {}) {
   }
   if (missing.length) lines.push(`missing prebuild(s): ${missing.join(', ')}`);
   lines.push(...bad);
-  if (missing.length || bad.length) lines.push('Make them with `npm run prebuild` (all three; see README "Platforms").');
+  if (missing.length || bad.length) lines.push('Make them with `npm run prebuilds` (all three; see README "Platforms").');
   return { ok: missing.length === 0 && bad.length === 0, lines };
 }
 
