@@ -59,6 +59,10 @@ if command -v x86_64-w64-mingw32-g++-posix >/dev/null && { command -v wine64 >/d
   scripts/build-win32-prebuild.sh
   t0=$SECONDS
   scripts/test-win32-prebuild.sh
+  echo "== win32-x64: cpp/ suite cross-built with MinGW-w64, run under Wine"
+  cmake -S . -B build-win32-cpp -DCMAKE_TOOLCHAIN_FILE=cmake/x86_64-w64-mingw32.toolchain.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-win32-cpp -j"$jobs" --target test_reference test_gemm_kernels test_conv_layer test_thread_pool >/dev/null
+  (cd build-win32-cpp && WINEPREFIX="$PWD/../build-wine/prefix" WINEDEBUG=-all ctest --output-on-failure)
   echo "   (Wine step: $((SECONDS - t0)) s)"
 else
   echo "== win32-x64: skipped (needs g++-mingw-w64-x86-64-posix, binutils-mingw-w64-x86-64 and wine64; .ci/run installs them)"
