@@ -78,7 +78,8 @@ function loadError(cause: unknown): Error {
     `Looked in: ${path.join(packageRoot, 'build', 'Release')} and ${prebuilds}${path.sep}${process.platform}-${process.arch}`,
     `Prebuilt binaries in this package: ${available}.`,
     'Possible fixes:',
-    '- Use a supported platform (linux-x64, linux-arm64) and Node.js >= 20.',
+    '- Use a platform with a prebuilt binary (linux-x64 and linux-arm64 with glibc >= 2.18, ' +
+      'win32-x64) and Node.js >= 20.',
     '- Reinstall without --ignore-optional/--omit flags that drop files, and check that the ' +
       'package directory was copied whole (prebuilds/ is part of it).',
     '- Build from source in the package directory: `npm run build:native` (needs cmake and a C++17 compiler).',

@@ -10,6 +10,12 @@ jobs=$(nproc 2>/dev/null || echo 2)
 echo "== build: native addon + TypeScript"
 npm run --silent build
 
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && ! (ldd --version 2>&1 | grep -qi musl); then
+  echo "== prebuild linux-x64: linked against glibc 2.17 (scripts/build-linux-prebuild.sh); jest and the CLI load it"
+  scripts/build-linux-prebuild.sh x64
+  export PREBUILDS_ONLY=1  # node-gyp-build: prebuilds/ only, never build/Release
+fi
+
 echo "== types: a CommonJS and an ESM consumer of the package's types (test/types)"
 npx tsc --noEmit -p test/types/tsconfig.json
 
@@ -59,4 +65,24 @@ if [ -x scripts/test-arm64.sh ] && command -v aarch64-linux-gnu-g++ >/dev/null &
   scripts/build-arm64-prebuild.sh
 else
   echo "== arm64: skipped (needs g++-aarch64-linux-gnu and qemu-user-static; .ci/run installs them)"
+fi
+
+if command -v x86_64-w64-mingw32-g++-posix >/dev/null && { command -v wine64 >/dev/null || [ -x /usr/lib/wine/wine64 ]; }; then
+  echo "== win32-x64: the MinGW-w64 prebuild, checked and run in node.exe (Node.js 20 for Windows) under Wine"
+  scripts/build-win32-prebuild.sh
+  t0=$SECONDS
+  scripts/test-win32-prebuild.sh
+  echo "== win32-x64: cpp/ suite cross-built with MinGW-w64, run under Wine"
+  cmake -S . -B build-win32-cpp -DCMAKE_TOOLCHAIN_FILE=cmake/x86_64-w64-mingw32.toolchain.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-win32-cpp -j"$jobs" --target test_reference test_gemm_kernels test_conv_layer test_thread_pool >/dev/null
+  (cd build-win32-cpp && WINEPREFIX="$PWD/../build-wine/prefix" WINEDEBUG=-all ctest --output-on-failure)
+  echo "   (Wine step: $((SECONDS - t0)) s)"
+else
+  echo "== win32-x64: skipped (needs g++-mingw-w64-x86-64-posix, binutils-mingw-w64-x86-64 and wine64; .ci/run installs them)"
+fi
+
+built=$(for t in linux-x64 linux-arm64 win32-x64; do [ -f prebuilds/$t/*.node ] && printf '%s,' "$t"; done)
+if [ -n "$built" ]; then
+  echo "== prebuilds: the release check (npm pack's prepack) on those this run made"
+  node scripts/check-prebuilds.js --targets "${built%,}"
 fi

@@ -7,7 +7,7 @@
 #include "simdconv/gemm_kernel.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
-#include <cpuid.h>
+#include "x86_cpuid.h"
 #endif
 
 namespace simdconv {
@@ -34,9 +34,13 @@ namespace {
 // cpuid says what the core implements; XCR0 says which register state the OS
 // saves on context switch. Both are needed before using AVX/AVX-512 registers.
 unsigned long long xgetbv0() {
+#if defined(_MSC_VER) && !defined(__clang__)
+  return _xgetbv(0);  // MSVC has no inline asm on x64
+#else
   unsigned int eax, edx;
   __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
   return (static_cast<unsigned long long>(edx) << 32) | eax;
+#endif
 }
 struct X86Features {
   bool avx2 = false, avx512 = false;

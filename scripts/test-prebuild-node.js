@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Load check for the linux-arm64 prebuild, meant to run in an arm64 Node.js
-// (under qemu-aarch64 on an x86 host; see scripts/build-arm64-prebuild.sh):
+// Load check for a prebuilt addon, run in the Node.js of the prebuild's own
+// platform: an arm64 Node.js under qemu-aarch64 (scripts/build-arm64-prebuild.sh),
+// the Windows node.exe under Wine (scripts/test-win32-prebuild.sh), or the host's.
 //
-//   <arm64 node> scripts/test-arm64-node.js [--quick]
+//   <node> scripts/test-prebuild-node.js [--quick] [--expect-isa=NAME]
 //
 // 1. The package (dist/, built by `npm run build:ts`) loads
-//    prebuilds/linux-arm64/node.napi.glibc.node through node-gyp-build (PREBUILDS_ONLY,
-//    so a host build/Release/ is never picked up) and reports the expected ISA:
-//    neon, or scalar under SIMDCONV_MAX_ISA=scalar.
+//    prebuilds/<platform>-<arch>/node.napi[.glibc].node through node-gyp-build
+//    (PREBUILDS_ONLY, so a host build/Release/ is never picked up) and reports the
+//    expected ISA: --expect-isa, else neon on arm64 and the best supported one on
+//    x64; scalar under SIMDCONV_MAX_ISA=scalar.
 // 2. Every case of test/fixtures/parity.json (PyTorch float32 outputs) is run
 //    through the public API (Conv2d.forward / forwardAsync, functional conv2d)
 //    and must match within the parity suite's tolerance; forwardAsync must agree
@@ -16,7 +18,9 @@
 //    scripts/test-arm64-family.js.
 // 3. Random layers (tile edges, groups, depthwise, every padding mode) against
 //    the addon's double-precision reference; 1 vs 3 threads bitwise identical;
-//    a forward inside a worker_thread equals the main thread's bit for bit.
+//    a forward inside a worker_thread equals the main thread's bit for bit;
+//    forwardAsync with an aborted signal, and one aborted while queued, reject
+//    with AbortError and leave the output untouched.
 // --quick runs (2) on every 4th parity case only and fewer random layers.
 // Exits 1 on any failure. Timings under emulation mean nothing and are not printed.
 'use strict';
@@ -30,14 +34,14 @@ const quick = process.argv.includes('--quick');
 const failures = [];
 const fail = (msg) => { failures.push(msg); console.error(`FAIL: ${msg}`); };
 
-if (process.arch !== 'arm64') fail(`process.arch is ${process.arch}, expected arm64 (run this in an arm64 Node.js)`);
 if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
   console.error('dist/index.js missing: run `npm run build:ts` first');
   process.exit(1);
 }
 
 const resolved = require('node-gyp-build').resolve(ROOT);
-const expectedFile = path.join(ROOT, 'prebuilds', 'linux-arm64', 'node.napi.glibc.node');
+const expectedFile = path.join(ROOT, 'prebuilds', `${process.platform}-${process.arch}`,
+  process.platform === 'linux' ? 'node.napi.glibc.node' : 'node.napi.node');
 if (path.resolve(resolved) !== expectedFile) fail(`node-gyp-build resolved ${resolved}, expected ${expectedFile}`);
 
 const simdconv = require(ROOT);
@@ -47,11 +51,13 @@ const { makeGeometry, nativeParams } = require(path.join(ROOT, 'dist', 'geometry
 
 const info = backendInfo();
 const cap = process.env.SIMDCONV_MAX_ISA;
-const wantIsa = cap === 'scalar' ? 'scalar' : 'neon';
+const expectIsa = (process.argv.find((a) => a.startsWith('--expect-isa=')) || '').slice('--expect-isa='.length);
+const wantIsa = cap === 'scalar' ? 'scalar'
+  : expectIsa || (process.arch === 'arm64' ? 'neon' : info.supportedIsas[info.supportedIsas.length - 1]);
 console.log(`node ${process.version} (${process.arch}, Node-API ${process.versions.napi}); addon ${path.relative(ROOT, resolved)}`);
 console.log(`backendInfo: isa=${info.isa} supported=[${info.supportedIsas.join(', ')}] threads=${info.numThreads}`);
 if (info.isa !== wantIsa) fail(`active ISA is ${info.isa}, expected ${wantIsa}${cap ? ` (SIMDCONV_MAX_ISA=${cap})` : ''}`);
-for (const isa of ['scalar', 'neon'])
+for (const isa of ['scalar', ...(process.arch === 'arm64' ? ['neon'] : [])])
   if (!info.supportedIsas.includes(isa)) fail(`supportedIsas lacks ${isa}`);
 
 // ---- 2. PyTorch parity fixtures ---------------------------------------------
@@ -218,18 +224,45 @@ function threadsAndWorker() {
   });
 }
 
+// forwardAsync's AbortSignal: a call whose signal is already aborted, and one
+// aborted while it waits behind a large call (async calls run one at a time, so
+// it has not started), both reject with AbortError and never write the output.
+async function abortChecks() {
+  const r = rng(5);
+  const conv = new Conv2d(32, 32, 3, { padding: 1 });
+  const input = new Tensor(randArray(2 * 32 * 40 * 40, r), [2, 32, 40, 40]);
+  const big = new Tensor(randArray(4 * 32 * 96 * 96, r), [4, 32, 96, 96]);
+  let ok = 0;
+  for (const label of ['already aborted', 'aborted while queued']) {
+    const ac = new AbortController();
+    if (label === 'already aborted') ac.abort();
+    const blocker = label === 'aborted while queued' ? conv.forwardAsync(big) : null;
+    const out = Tensor.zeros([2, 32, 40, 40]);
+    out.data.fill(7);
+    const pending = conv.forwardAsync(input, { signal: ac.signal, out }).then(() => null, (e) => e);
+    ac.abort();
+    const err = await pending;
+    if (blocker) await blocker;
+    if (!err || err.name !== 'AbortError') fail(`abort (${label}): expected AbortError, got ${err ? err.name : 'a result'}`);
+    else if (!out.data.every((v) => v === 7)) fail(`abort (${label}): the output was written`);
+    else ok++;
+  }
+  console.log(`abort: ${ok}/2 forwardAsync calls with an aborted signal rejected with AbortError, output untouched`);
+}
+
 (async () => {
   try {
     await parity();
     await require('./test-arm64-family')({ simdconv, fail, quick });
     randomLayers();
     await threadsAndWorker();
+    await abortChecks();
   } catch (e) {
     fail(`uncaught: ${e && e.stack}`);
   }
   if (failures.length) {
-    console.error(`test-arm64-node: ${failures.length} failure(s)`);
+    console.error(`test-prebuild-node: ${failures.length} failure(s)`);
     process.exit(1);
   }
-  console.log(`test-arm64-node: all checks passed (isa ${info.isa})`);
+  console.log(`test-prebuild-node: all checks passed (isa ${info.isa})`);
 })();
