@@ -17,64 +17,11 @@ const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 
 const ROOT = path.join(__dirname, '..');
-const EPS32 = 2 ** -23;
-
-function fixtures() {
-  const dir = path.join(ROOT, 'test', 'fixtures');
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'parity.json'), 'utf8'));
-  const buf = fs.readFileSync(path.join(dir, 'parity.bin'));
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const bin = new Float32Array(buf.length / 4);
-  for (let i = 0; i < bin.length; i++) bin[i] = dv.getFloat32(i * 4, true);
-  return { cases: manifest.cases, load: (ref) => bin.slice(ref.offset, ref.offset + ref.length) };
-}
-
-const sameBits = (a, b) => a.length === b.length &&
-  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-
-// null when out matches PyTorch within tolerance, else what is wrong.
-function parityError(c, out, load) {
-  if (JSON.stringify(Array.from(out.shape)) !== JSON.stringify(c.outputShape))
-    return `shape [${out.shape}] vs PyTorch [${c.outputShape}]`;
-  const want = load(c.expected), bound = load(c.absBound);
-  const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
-  let bad = 0, worst = null;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(out.data[i] - want[i]);
-    if (err <= scale * bound[i]) continue;
-    bad++;
-    if (!worst || !(err <= worst.err)) worst = { i, got: out.data[i], want: want[i], err, tol: scale * bound[i] };
-  }
-  return bad ? `${bad}/${want.length} elements outside tolerance; worst #${worst.i}: got ${worst.got} ` +
-    `PyTorch ${worst.want} (|diff| ${worst.err.toExponential(3)} > ${worst.tol.toExponential(3)})` : null;
-}
+const { sameBits, conv2dParity } = require('./parity-fixtures');
 
 async function parity(s, fail, log) {
-  const { cases, load } = fixtures();
-  let passed = 0;
-  for (const c of cases) {
-    const bias = c.bias === null ? null : load(c.bias);
-    let err;
-    if (c.functional) {
-      const out = s.conv2d(new s.Tensor(load(c.input), c.inputShape), new s.Tensor(load(c.weight), c.weightShape),
-        bias === null ? null : new s.Tensor(bias, [c.weightShape[0]]), c.options);
-      err = parityError(c, out, load);
-    } else {
-      const conv = new s.Conv2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
-      if (conv.toString() !== c.repr) fail(`parity ${c.name}: repr ${conv.toString()} vs PyTorch ${c.repr}`);
-      conv.loadStateDict({
-        weight: new s.Tensor(load(c.weight), c.weightShape),
-        bias: bias === null ? null : new s.Tensor(bias, [c.outChannels]),
-      });
-      const input = new s.Tensor(load(c.input), c.inputShape);
-      const out = conv.forward(input);
-      err = parityError(c, out, load);
-      if (!err && !sameBits((await conv.forwardAsync(input)).data, out.data)) err = 'forwardAsync differs from forward';
-    }
-    if (err) fail(`parity ${c.name}: ${err}`);
-    else passed++;
-  }
-  log(`parity: ${passed}/${cases.length} PyTorch fixture cases within tolerance; forwardAsync == forward bitwise`);
+  const { passed, total } = await conv2dParity(s, fail);
+  log(`parity: ${passed}/${total} PyTorch fixture cases within tolerance; forwardAsync == forward bitwise`);
 }
 
 async function abortRunning(s, fail, log) {

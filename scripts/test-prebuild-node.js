@@ -15,7 +15,7 @@
 //    and must match within the parity suite's tolerance; forwardAsync must agree
 //    with forward bit for bit.
 //    The conv family's fixtures (test/fixtures/family.json) likewise, through
-//    scripts/test-arm64-family.js.
+//    scripts/check-family-fixtures.js.
 // 3. Random layers (tile edges, groups, depthwise, every padding mode) against
 //    the addon's double-precision reference; 1 vs 3 threads bitwise identical;
 //    a forward inside a worker_thread equals the main thread's bit for bit;
@@ -61,67 +61,11 @@ for (const isa of ['scalar', ...(process.arch === 'arm64' ? ['neon'] : [])])
   if (!info.supportedIsas.includes(isa)) fail(`supportedIsas lacks ${isa}`);
 
 // ---- 2. PyTorch parity fixtures ---------------------------------------------
-const EPS32 = 2 ** -23;
-const FIX = path.join(ROOT, 'test', 'fixtures');
-const manifest = JSON.parse(fs.readFileSync(path.join(FIX, 'parity.json'), 'utf8'));
-const bin = (() => {
-  const buf = fs.readFileSync(path.join(FIX, 'parity.bin'));
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const out = new Float32Array(buf.length / 4);
-  for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
-  return out;
-})();
-const load = (ref) => bin.slice(ref.offset, ref.offset + ref.length);
-const sameBits = (a, b) => a.length === b.length &&
-  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-
-function checkParity(c, out, label) {
-  if (JSON.stringify(Array.from(out.shape)) !== JSON.stringify(c.outputShape)) {
-    fail(`${c.name} ${label}: shape [${out.shape}] vs PyTorch [${c.outputShape}]`);
-    return false;
-  }
-  const want = load(c.expected), bound = load(c.absBound);
-  const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
-  let bad = 0, worst = null;
-  for (let i = 0; i < want.length; i++) {
-    const err = Math.abs(out.data[i] - want[i]);
-    if (err <= scale * bound[i]) continue;
-    bad++;
-    if (!worst || !(err <= worst.err)) worst = { i, got: out.data[i], want: want[i], err, tol: scale * bound[i] };
-  }
-  if (bad) fail(`${c.name} ${label}: ${bad}/${want.length} elements outside tolerance; worst #${worst.i}: ` +
-    `got ${worst.got} PyTorch ${worst.want} (|diff| ${worst.err.toExponential(3)} > ${worst.tol.toExponential(3)})`);
-  return bad === 0;
-}
+const { EPS32, sameBits, conv2dParity } = require('./parity-fixtures');
 
 async function parity() {
-  const cases = manifest.cases.filter((_, i) => !quick || i % 4 === 0);
-  let passed = 0, elements = 0;
-  for (const c of cases) {
-    const bias = c.bias === null ? null : load(c.bias);
-    let ok;
-    if (c.functional) {
-      const out = conv2d(new Tensor(load(c.input), c.inputShape), new Tensor(load(c.weight), c.weightShape),
-        bias === null ? null : new Tensor(bias, [c.weightShape[0]]), c.options);
-      ok = checkParity(c, out, 'conv2d');
-    } else {
-      const conv = new Conv2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
-      if (conv.toString() !== c.repr) fail(`${c.name}: repr ${conv.toString()} vs PyTorch ${c.repr}`);
-      conv.loadStateDict({
-        weight: new Tensor(load(c.weight), c.weightShape),
-        bias: bias === null ? null : new Tensor(bias, [c.outChannels]),
-      });
-      const input = new Tensor(load(c.input), c.inputShape);
-      const out = conv.forward(input);
-      ok = checkParity(c, out, 'forward');
-      if (ok) {
-        const asyncOut = await conv.forwardAsync(input);
-        if (!sameBits(asyncOut.data, out.data)) { fail(`${c.name}: forwardAsync differs from forward`); ok = false; }
-      }
-    }
-    if (ok) { passed++; elements += c.expected.length; }
-  }
-  console.log(`parity: ${passed}/${cases.length} PyTorch fixture cases within tolerance (${elements} output elements)`);
+  const { passed, total, elements } = await conv2dParity(simdconv, fail, { quick });
+  console.log(`parity: ${passed}/${total} PyTorch fixture cases within tolerance (${elements} output elements)`);
 }
 
 // ---- 3. random layers against the double-precision reference ------------------
@@ -253,7 +197,7 @@ async function abortChecks() {
 (async () => {
   try {
     await parity();
-    await require('./test-arm64-family')({ simdconv, fail, quick });
+    await require('./check-family-fixtures')({ simdconv, fail, quick });
     randomLayers();
     await threadsAndWorker();
     await abortChecks();

@@ -10,11 +10,7 @@
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 #define SIMDCONV_X86 1
-#if defined(_MSC_VER)
-#include <intrin.h>
-#else
-#include <cpuid.h>
-#endif
+#include "x86_cpuid.h"
 #endif
 
 namespace simdconv {
@@ -58,18 +54,7 @@ bool caches_from_sysfs(CpuInfo* c) {
 #if defined(SIMDCONV_X86)
 // cpuid(leaf, subleaf); false when the CPU does not have that leaf.
 bool cpuid(unsigned leaf, unsigned sub, unsigned r[4]) {
-#if defined(_MSC_VER)
-  int max[4], regs[4];
-  __cpuid(max, int(leaf & 0x80000000u));
-  if (unsigned(max[0]) < leaf) return false;
-  __cpuidex(regs, int(leaf), int(sub));
-  for (int i = 0; i < 4; ++i) r[i] = unsigned(regs[i]);
-  return true;
-#else
-  if (__get_cpuid_max(leaf & 0x80000000u, nullptr) < leaf) return false;
-  __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
-  return true;
-#endif
+  return __get_cpuid_count(leaf, sub, &r[0], &r[1], &r[2], &r[3]) != 0;
 }
 
 // Intel's leaf 4 and AMD's 0x8000001D share one layout: one subleaf per cache.

@@ -1,35 +1,22 @@
 // The conv family's PyTorch fixtures (test/fixtures/family.json: Conv1d,
 // F.conv1d, fuse_conv_bn_eval) through the public API, for
-// scripts/test-arm64-node.js: the same checks as test/family.test.js without
-// jest, so they run in an arm64 Node.js under qemu. Calls fail(msg) per problem.
+// scripts/test-prebuild-node.js: the same checks as test/family.test.js
+// without jest, so they run where jest cannot (a prebuild in arm64 Node.js
+// under qemu, in node.exe under Wine). Calls fail(msg) per problem.
 'use strict';
-const fs = require('fs');
-const path = require('path');
-
-const EPS32 = 2 ** -23;
-const FIX = path.join(__dirname, '..', 'test', 'fixtures');
+const { fixtures, sameBits, parityError } = require('./parity-fixtures');
 
 module.exports = async function familyParity({ simdconv, fail, quick }) {
   const { Tensor, Conv1d, Conv2d, conv1d, fuseConvBn } = simdconv;
-  const manifest = JSON.parse(fs.readFileSync(path.join(FIX, 'family.json'), 'utf8'));
-  const buf = fs.readFileSync(path.join(FIX, 'family.bin'));
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength); // little-endian float32
-  const bin = Float32Array.from({ length: buf.length / 4 }, (_, i) => dv.getFloat32(i * 4, true));
-  const tensor = (ref, shape) => new Tensor(bin.slice(ref.offset, ref.offset + ref.length), shape);
-  const sameBits = (a, b) => a.length === b.length &&
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  const { manifest, load } = fixtures('family');
+  const tensor = (ref, shape) => new Tensor(load(ref), shape);
   const pick = (cases) => cases.filter((_, i) => !quick || i % 4 === 0);
 
-  /** Within 4 eps32 (sqrt(K) + 2) absBound of PyTorch per element (the parity rule). */
+  /** Within the parity rule's tolerance of PyTorch's output at expectedRef. */
   function within(c, label, out, expectedRef) {
-    if (JSON.stringify(out.shape) !== JSON.stringify(c.outputShape))
-      return fail(`family ${c.name} ${label}: shape [${out.shape}] vs PyTorch [${c.outputShape}]`), false;
-    const want = tensor(expectedRef, [expectedRef.length]).data, bound = tensor(c.absBound, [c.absBound.length]).data;
-    const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
-    let bad = 0;
-    for (let i = 0; i < want.length; i++) if (!(Math.abs(out.data[i] - want[i]) <= scale * bound[i])) bad++;
-    if (bad) fail(`family ${c.name} ${label}: ${bad}/${want.length} elements outside tolerance`);
-    return bad === 0;
+    const err = parityError(c, out, load, expectedRef);
+    if (err) fail(`family ${c.name} ${label}: ${err}`);
+    return err === null;
   }
 
   let passed = 0, total = 0;
