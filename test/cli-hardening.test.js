@@ -91,6 +91,18 @@ describe('filter: decoded-size limits hold before any allocation', () => {
     expect(r.code).toBe(1);
   });
 
+  test.each([
+    ['an IHDR of 14 bytes', { width: 9000, height: 9000, ihdrBytes: 14 }, /the IHDR chunk is 14 bytes long, not 13/],
+    ['a bit depth PNG does not have', { width: 8, height: 8, bitDepth: 3 }, /colour type 0 with bit depth 3/],
+    ['interlace method 2', { width: 8, height: 8, interlace: 2 }, /interlace method 2/],
+  ])('a PNG with %s is refused from its header', (_, ihdr, message) => {
+    const dir = freshDir('ihdr');
+    const file = write(dir, 'x.png', makePng(ihdr, zerosZlib(MiB)));
+    const r = cli(['filter', '--kernel', 'box:1', file, '--out-dir', path.join(dir, 'out')]);
+    expect(r.stderr).toMatch(new RegExp(`x.png: invalid or truncated PNG \\(${message.source}\\)`));
+    expect(r.code).toBe(1);
+  });
+
   test('a PNG with huge IHDR dimensions (interlaced, a few bytes of data) is refused from its header', () => {
     const dir = freshDir('huge');
     const file = write(dir, 'huge.png', makePng({ width: 100000, height: 100000, interlace: 1 }, zerosZlib(MiB)));

@@ -56,9 +56,9 @@ function pngChunk(type, data) {
   return Buffer.concat([head, data, crc]);
 }
 
-/** A PNG file: IHDR from `ihdr`, optional PLTE, `zdata` (zlib stream) as one IDAT, IEND. */
-function makePng({ width, height, bitDepth = 8, colorType = 0, interlace = 0, palette = null }, zdata) {
-  const ihdr = Buffer.alloc(13);
+/** A PNG file: IHDR from `ihdr` (`ihdrBytes` long), optional PLTE, `zdata` (zlib stream) as one IDAT, IEND. */
+function makePng({ width, height, bitDepth = 8, colorType = 0, interlace = 0, palette = null, ihdrBytes = 13 }, zdata) {
+  const ihdr = Buffer.alloc(ihdrBytes);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([bitDepth, colorType, 0, 0, interlace], 8);
