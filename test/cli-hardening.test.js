@@ -286,6 +286,25 @@ describe('the atomic write: an unpredictable temporary name, created exclusively
   });
 });
 
+describe('inputs that are not regular files fail at once instead of blocking or reading forever', () => {
+  test.each(['run', 'filter'])('%s: a FIFO with no writer, /dev/zero and a directory, among good files', (command) => {
+    const dir = freshDir('special');
+    const fifo = path.join(dir, command === 'run' ? 'fifo.npy' : 'fifo.png');
+    require('node:child_process').execFileSync('mkfifo', [fifo]);
+    const folder = path.join(dir, command === 'run' ? 'folder.npy' : 'folder.png');
+    fs.mkdirSync(folder);
+    const good = command === 'run' ? write(dir, 'good.npy', saveNpy(Tensor.zeros([1, 3, 4, 4]))) : write(dir, 'good.png', fs.readFileSync(SAMPLE));
+    const args = command === 'run' ? ['run', '--weights', MODEL, '--prefix', 'stem.'] : ['filter', '--kernel', 'sobel'];
+    const r = runCli([...args, fifo, '/dev/zero', folder, good, '--out-dir', path.join(dir, 'out')], { cwd: tmp, timeout: 30000 });
+    expect(r.signal).toBeNull(); // not killed by the timeout
+    expect(r.stderr).toMatch(/FAIL {2}.*fifo.(npy|png): '.*' is not a regular file/);
+    expect(r.stderr).toMatch(/FAIL {2}\/dev\/zero: '\/dev\/zero' is not a regular file/);
+    expect(r.stderr).toMatch(/FAIL {2}.*folder.(npy|png): '.*' is not a regular file/);
+    expect(r.code).toBe(1);
+    expect(fs.readdirSync(path.join(dir, 'out'))).toEqual([path.basename(good)]);
+  });
+});
+
 describe('filter kernels that would write a black image are usage errors (exit 2)', () => {
   const kernelFile = (name, shape, values) => write(freshDir('k'), name, saveNpy(new Tensor(new Float32Array(values), shape)));
   const nine = (v) => Array(9).fill(v);

@@ -12,10 +12,10 @@ const ROOT = path.join(__dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 
 /**
- * Runs `simdconv ...args`; `input` is its stdin. With `peakMemory`, the child writes its peak
+ * Runs `simdconv ...args`; `input` is its stdin; `timeout` (ms) kills it. With `peakMemory`, the child writes its peak
  * resident set (getrusage maxrss) at exit, returned as `peakMiB`.
  */
-function runCli(args, { cwd, env, input, peakMemory = false } = {}) {
+function runCli(args, { cwd, env, input, timeout, peakMemory = false } = {}) {
   let rssFile = null;
   const pre = [];
   if (peakMemory) {
@@ -23,7 +23,7 @@ function runCli(args, { cwd, env, input, peakMemory = false } = {}) {
     pre.push('--require', path.join(__dirname, 'report-peak-rss.js'));
   }
   const r = spawnSync(process.execPath, [...pre, CLI, ...args], {
-    encoding: 'utf8', cwd, input, env: { ...process.env, ...env, ...(rssFile ? { SIMDCONV_TEST_RSS_FILE: rssFile } : {}) },
+    encoding: 'utf8', cwd, input, timeout, env: { ...process.env, ...env, ...(rssFile ? { SIMDCONV_TEST_RSS_FILE: rssFile } : {}) },
   });
   const result = { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, out: r.stdout + r.stderr };
   if (rssFile) {

@@ -75,6 +75,23 @@ export function outputPaths(inputs: string[], outDir: string): string[] {
 }
 
 /**
+ * The bytes of an input, which must be a regular file: a FIFO, a device such as /dev/zero
+ * or a directory would block or never end. Opened non-blocking (a FIFO with no writer
+ * would block the open itself), then checked on the descriptor, so no other file can be
+ * swapped in between.
+ */
+export async function readInputFile(file: string): Promise<Buffer> {
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`'${file}' is not a regular file`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Device and inode of the file a path names, following symbolic links (of the file and of
  * every directory above it), or null when there is none (or it cannot be stat'ed).
  */

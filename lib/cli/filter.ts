@@ -1,9 +1,8 @@
 // `simdconv filter`: image filters as depthwise Conv2d layers (one kernel per
 // channel, groups = channels, 'same' padding), PNG and JPEG in and out.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Conv2d, PaddingMode, Tensor } from '../index';
-import { UsageError, lib, ensureDir, processFiles, printSummary, writeFileAtomic, convFlops } from './common';
+import { UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops } from './common';
 import { Shard, selectFiles, describeSelection } from './inputs';
 import { decodeImage, encodeImage, Image } from './images';
 
@@ -148,7 +147,7 @@ export async function filterCommand(args: string[], o: FilterOptions): Promise<n
     `${describeSelection(files, o.shard, 'image')}`);
   const layers = new Map<number, Conv2d>(); // by channel count
   const summary = await processFiles('filter', images, o.jobs, async (input, i) => {
-    const img = decodeImage(await fs.promises.readFile(input), o.maxPixels);
+    const img = decodeImage(await readInputFile(input), o.maxPixels);
     let conv = layers.get(img.channels);
     if (!conv) layers.set(img.channels, (conv = filterLayer(k, img.channels, o.paddingMode)));
     const { planes, flops } = await applyFilter(k, conv, img);

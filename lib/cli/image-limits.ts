@@ -117,7 +117,7 @@ export function checkPng(bytes: Uint8Array, maxPixels: number): void {
 
 // ---- JPEG ----
 
-export interface JpegFrame { width: number; height: number; components: number }
+export interface JpegFrame { width: number; height: number; components: number; marker: number }
 
 /** SOFn markers: C0-CF except DHT (C4), JPG (C8) and DAC (CC). */
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
@@ -137,7 +137,7 @@ export function readJpegFrame(bytes: Uint8Array): JpegFrame | null {
     const length = (bytes[p + 2] << 8) | bytes[p + 3];
     if (isSof(marker)) {
       if (length < 8 || p + 10 > bytes.length) return null;
-      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8], components: bytes[p + 9] };
+      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8], components: bytes[p + 9], marker };
     }
     p += 2 + length;
   }
@@ -155,7 +155,9 @@ export function checkJpeg(bytes: Uint8Array, maxPixels: number): void {
   if (f.height === 0) throw new Error('JPEG with the height given after the first scan (DNL marker) is not supported');
   refuseFrame('JPEG', f.width, f.height, maxPixels);
   if (f.components < 1 || f.components > 4) throw new Error(`JPEG with ${f.components} components is not supported (1 to 4)`);
-  // Every 8x8 block of the largest component codes at least its DC difference (>= 1 bit) in some scan.
+  // Huffman-coded DCT frames (SOF0-2, the ones jpeg-js decodes; it refuses the others at their
+  // marker): every 8x8 block of the largest component codes its DC difference (>= 1 bit) in some scan.
+  if (f.marker > 0xc2) return;
   const blocks = Math.ceil(f.width / 8) * Math.ceil(f.height / 8);
   if (bytes.length * 8 < blocks)
     throw new Error(`invalid or truncated JPEG (a ${f.width} x ${f.height} image has ${blocks} blocks of 8x8 pixels, ` +

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
 import { skippedDtype } from '../io/skipped';
 import {
-  UsageError, lib, ensureDir, processFiles, printSummary, writeFileAtomic, convFlops,
+  UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops,
 } from './common';
 import { Shard, selectFiles, describeSelection } from './inputs';
 
@@ -112,7 +112,7 @@ export async function runCommand(args: string[], o: RunOptions): Promise<number>
     `${describeSelection(files, o.shard)}, ${simdconv.getNumThreads()} threads`);
 
   const summary = await processFiles('run', inputs, o.jobs, async (input, i) => {
-    const bytes = await fs.promises.readFile(input);
+    const bytes = await readInputFile(input);
     const x = simdconv.loadNpy(bytes);
     const y = await conv.forwardAsync(x);
     await writeFileAtomic(outputs[i], simdconv.saveNpy(y));
