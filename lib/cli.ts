@@ -7,8 +7,12 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError, packageVersion, parseIntArg, parsePairArg, parsePaddingArg } from './cli/common';
 import type { RunOptions } from './cli/run';
 import type { FilterOptions } from './cli/filter';
+import { DEFAULT_MAX_PIXELS } from './cli/image-limits';
+import { parseShardArg } from './cli/inputs';
 
 const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
+const INPUTS_FROM_HELP = 'also the files listed in this file, one path per line (or NUL-separated); - reads the list from stdin';
+const SHARD_HELP = 'do only shard INDEX (0-based) of COUNT: every COUNT-th file of the whole list sorted by file name';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 export function buildProgram(setCode: (code: number) => void): Command {
@@ -23,7 +27,8 @@ Examples:
   simdconv demo
   simdconv run --weights resnet18.safetensors --prefix conv1. --config conv1.json x1.npy x2.npy --out-dir out
   simdconv run --weights model.safetensors --prefix layer1.0.conv1. --padding 1 inputs/*.npy --out-dir out
-  simdconv filter --kernel gaussian:2 photos/*.jpg --out-dir blurred`);
+  simdconv filter --kernel gaussian:2 photos/*.jpg --out-dir blurred
+  find inputs -name '*.npy' | simdconv run --weights model.safetensors --padding 1 --inputs-from - --shard 0/4 --out-dir out`);
 
   program.command('demo')
     .description('filter a bundled image with depthwise Conv2d layers and time a ResNet-style 3x3 layer; no arguments needed')
@@ -51,7 +56,7 @@ Examples:
 
   program.command('run')
     .description('apply one Conv2d, with weights from a PyTorch .safetensors state_dict, to .npy files')
-    .argument('<inputs...>', 'float32 .npy inputs, [N, C, H, W] or [C, H, W]; each output is written to DIR/<input file name>')
+    .argument('[inputs...]', 'float32 .npy inputs, [N, C, H, W] or [C, H, W]; each output is written to DIR/<input file name>')
     .requiredOption('--weights <file>', 'a .safetensors file (float32, float16 or bfloat16)')
     .option('--prefix <p>', "the layer's key prefix in the state_dict, e.g. 'layer1.0.conv1.' (reads <p>weight, <p>bias)", '')
     .option('--config <layer.json>', 'the layer in PyTorch argument names: {"in_channels": 3, "out_channels": 16, "kernel_size": 3, "padding": 1, ...}')
@@ -68,19 +73,25 @@ Examples:
     .requiredOption('--out-dir <dir>', 'output directory (created if needed)')
     .option('--jobs <n>', 'files in flight (reading and writing overlap the compute)', parseIntArg(1, 64), 3)
     .option('--threads <n>', 'native threads (default: the number of cores)', parseIntArg(1, 1024))
+    .option('--inputs-from <list>', INPUTS_FROM_HELP)
+    .option('--shard <index/count>', SHARD_HELP, parseShardArg)
     .action(async (inputs: string[], o: RunOptions) => {
       setCode(await require('./cli/run').runCommand(inputs, o));
     });
 
   program.command('filter')
     .description('filter PNG/JPEG images, each channel by a depthwise Conv2d with padding "same"')
-    .argument('<images...>', 'PNG or JPEG files; each output is written to DIR/<image file name> in the same format')
+    .argument('[images...]', 'PNG or JPEG files; each output is written to DIR/<image file name> in the same format')
     .requiredOption('--kernel <spec>', 'sobel | gaussian:SIGMA | box:N | sharpen | FILE.npy ([kH, kW], or [C, 1, kH, kW] per channel)')
     .addOption(new Option('--padding-mode <mode>', 'border handling').choices(PADDING_MODES).default('reflect'))
     .requiredOption('--out-dir <dir>', 'output directory (created if needed)')
     .option('--quality <q>', 'JPEG quality', parseIntArg(1, 100), 92)
+    .option('--max-pixels <n>', 'refuse images larger than this (width x height), read from the header before decoding',
+      parseIntArg(1), DEFAULT_MAX_PIXELS)
     .option('--jobs <n>', 'files in flight', parseIntArg(1, 64), 3)
     .option('--threads <n>', 'native threads (default: the number of cores)', parseIntArg(1, 1024))
+    .option('--inputs-from <list>', INPUTS_FROM_HELP)
+    .option('--shard <index/count>', SHARD_HELP, parseShardArg)
     .action(async (images: string[], o: FilterOptions) => {
       setCode(await require('./cli/filter').filterCommand(images, o));
     });

@@ -5,22 +5,17 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const { PNG } = require('pngjs');
 const jpeg = require('jpeg-js');
 const { simdconv, compare, magnitudeBound } = require('./helpers');
 const { Conv2d, Tensor, loadNpy, loadSafetensors, saveNpy, backendInfo } = simdconv;
 
-const ROOT = path.join(__dirname, '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+const { ROOT, CLI, runCli } = require('./cli-helpers');
 const FIX = path.join(__dirname, 'fixtures', 'io');
 const fix = (name) => path.join(FIX, name);
 const SAMPLE = path.join(ROOT, 'data', 'sample.png');
 
-function cli(args, opts = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? tmp, env: { ...process.env, ...opts.env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, out: r.stdout + r.stderr };
-}
+const cli = (args, opts = {}) => runCli(args, { cwd: tmp, ...opts });
 
 let tmp;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-cli-')); });

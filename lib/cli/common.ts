@@ -1,5 +1,6 @@
 // Shared by the CLI commands: errors with exit codes, option parsers, output
 // paths, a bounded pool of file jobs and the progress display.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
@@ -73,11 +74,93 @@ export function outputPaths(inputs: string[], outDir: string): string[] {
   });
 }
 
-/** Writes through a temporary name, so a failed write never leaves a partial file behind. */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+/**
+ * The bytes of an input, which must be a regular file: a FIFO, a device such as /dev/zero
+ * or a directory would block or never end. Opened non-blocking (a FIFO with no writer
+ * would block the open itself), then checked on the descriptor, so no other file can be
+ * swapped in between.
+ */
+export async function readInputFile(file: string): Promise<Buffer> {
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   try {
-    await fs.promises.writeFile(tmp, data);
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`'${file}' is not a regular file`);
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Device and inode of the file a path names, following symbolic links (of the file and of
+ * every directory above it), or null when there is none (or it cannot be stat'ed).
+ */
+function fileIdentity(file: string): string | null {
+  try {
+    const st = fs.statSync(file, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses (usage error) an output that is a file the command reads: an input, or one of
+ * `reads` (the weights, a config, a kernel, an input list). Paths can differ and still name
+ * one file: a symlinked directory, a hard link, a bind mount, a case-insensitive file
+ * system. Device and inode compare what the paths resolve to, which a realpath comparison
+ * would miss for hard links and mounts. Only an output that exists already can be such a
+ * file (a new name is a new file), so with a fresh --out-dir this is one stat per output.
+ */
+export function refuseOutputsOverReads(outputs: string[], inputs: string[], reads: Record<string, string | undefined> = {}): void {
+  const existing = outputs.map((out) => ({ out, id: fileIdentity(out) })).filter((o) => o.id !== null);
+  if (!existing.length) return;
+  const readBy = new Map<string, string>();
+  const named: [string, string | undefined][] = [...inputs.map((f): [string, string] => ['input', f]), ...Object.entries(reads)];
+  for (const [what, file] of named) {
+    const id = file === undefined ? null : fileIdentity(file);
+    if (id !== null && !readBy.has(id)) readBy.set(id, `${what} '${file}'`);
+  }
+  for (const { out, id } of existing) {
+    const read = readBy.get(id as string);
+    if (read)
+      throw new UsageError(`${read} would be overwritten by the output '${out}': they are the same file ` +
+        '(through a symbolic link, a hard link or a mount); choose another --out-dir');
+  }
+}
+
+/**
+ * A fresh name next to `file` for writing it: random (96 bits from the OS), so nobody can
+ * plant a file or link there in advance, and hidden (a dot first) from globs over the
+ * output directory. The name of the output is cut so that the whole stays under NAME_MAX.
+ */
+export function temporaryPath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file).slice(0, 200)}.${crypto.randomBytes(12).toString('hex')}.tmp`);
+}
+
+/**
+ * Writes through a temporary file in the output's directory, renamed over the output when
+ * complete, so a failed write never leaves a partial file. The temporary file is created
+ * exclusively ('wx': O_CREAT | O_EXCL), which never opens an existing file and never
+ * follows a symbolic link; on EEXIST a new name is drawn. It is removed on failure.
+ */
+export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
+  let tmp = '';
+  let handle: fs.promises.FileHandle | undefined;
+  for (let attempt = 1; !handle; attempt++) {
+    tmp = temporaryPath(file);
+    try {
+      handle = await fs.promises.open(tmp, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt === 8) throw err;
+    }
+  }
+  try {
+    try {
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
     await fs.promises.rename(tmp, file);
   } catch (err) {
     await fs.promises.rm(tmp, { force: true });

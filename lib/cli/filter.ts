@@ -1,9 +1,9 @@
 // `simdconv filter`: image filters as depthwise Conv2d layers (one kernel per
 // channel, groups = channels, 'same' padding), PNG and JPEG in and out.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Conv2d, PaddingMode, Tensor } from '../index';
-import { UsageError, lib, outputPaths, ensureDir, processFiles, printSummary, writeFileAtomic, convFlops } from './common';
+import { UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops } from './common';
+import { Shard, selectFiles, describeSelection } from './inputs';
 import { decodeImage, encodeImage, Image } from './images';
 
 /** A 2-D kernel [kH, kW], or one per channel [C, 1, kH, kW] (from a .npy file). */
@@ -30,6 +30,20 @@ export function gaussianKernel(sigma: number): { k: Float32Array; size: number }
   return { k, size };
 }
 
+/**
+ * A kernel with a NaN or an infinity makes every output pixel NaN or infinite, and one of
+ * all zeros makes every pixel 0: either way a black image written with exit status 0.
+ * Both are usage errors instead (the values are checked as float32, the layer's type).
+ */
+export function refuseDegenerateKernel(spec: string, values: Float32Array, hint?: string): void {
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0)
+    throw new UsageError(`--kernel ${spec}: the kernel has a non-finite value (${values[bad]} at element ${bad} of ${values.length})` +
+      (hint ? `: ${hint}` : '; every weight must be a finite float32'));
+  if (values.every((v) => v === 0))
+    throw new UsageError(`--kernel ${spec}: the kernel is all zeros (${values.length} weights), so every output pixel would be 0`);
+}
+
 export function parseKernel(spec: string): KernelSpec {
   const lower = spec.toLowerCase();
   if (lower === 'sobel')
@@ -42,13 +56,16 @@ export function parseKernel(spec: string): KernelSpec {
     if (!Number.isFinite(sigma) || sigma <= 0 || sigma > 50)
       throw new UsageError(`--kernel gaussian:SIGMA needs 0 < SIGMA <= 50, got '${m[1]}'`);
     const { k, size } = gaussianKernel(sigma);
+    refuseDegenerateKernel(spec, k, 'SIGMA is too small (its square underflows to 0); a SIGMA below about 0.2 already leaves 8-bit pixels unchanged');
     return { name: `gaussian (sigma ${sigma}, ${size}x${size})`, kind: 'linear', kernels: [k], kh: size, kw: size };
   }
   m = /^box:(.+)$/.exec(lower);
   if (m) {
     const n = Number(m[1]);
     if (!Number.isInteger(n) || n < 1 || n > 101) throw new UsageError(`--kernel box:N needs an integer 1 <= N <= 101, got '${m[1]}'`);
-    return { name: `box ${n}x${n}`, kind: 'linear', kernels: [new Float32Array(n * n).fill(1 / (n * n))], kh: n, kw: n };
+    const k = new Float32Array(n * n).fill(1 / (n * n));
+    refuseDegenerateKernel(spec, k);
+    return { name: `box ${n}x${n}`, kind: 'linear', kernels: [k], kh: n, kw: n };
   }
   if (lower.endsWith('.npy')) {
     let t: Tensor;
@@ -57,6 +74,7 @@ export function parseKernel(spec: string): KernelSpec {
     } catch (err) {
       throw new UsageError(`--kernel ${(err as Error).message}`);
     }
+    refuseDegenerateKernel(spec, t.data);
     if (t.shape.length === 2 && t.shape[0] >= 1 && t.shape[1] >= 1)
       return { name: `${path.basename(spec)} (${t.shape.join('x')})`, kind: 'linear', kernels: [t.data], kh: t.shape[0], kw: t.shape[1] };
     if (t.shape.length === 4 && t.shape[1] === 1 && t.shape[0] >= 1 && t.shape[2] >= 1 && t.shape[3] >= 1)
@@ -112,20 +130,24 @@ export interface FilterOptions {
   outDir: string;
   jobs: number;
   quality: number;
+  maxPixels: number;
   threads?: number;
+  inputsFrom?: string;
+  shard?: Shard;
 }
 
-export async function filterCommand(images: string[], o: FilterOptions): Promise<number> {
+export async function filterCommand(args: string[], o: FilterOptions): Promise<number> {
   const simdconv = lib();
   const k = parseKernel(o.kernel);
-  const outputs = outputPaths(images, o.outDir);
+  const files = await selectFiles(args, o, 'images', { '--kernel': o.kernel.toLowerCase().endsWith('.npy') ? o.kernel : undefined });
+  const { inputs: images, outputs } = files;
   if (o.threads !== undefined) simdconv.setNumThreads(o.threads);
   ensureDir(o.outDir);
   console.log(`filter: ${k.name}, depthwise Conv2d per channel, padding 'same' (${o.paddingMode}), ` +
-    `${images.length} image${images.length === 1 ? '' : 's'}`);
+    `${describeSelection(files, o.shard, 'image')}`);
   const layers = new Map<number, Conv2d>(); // by channel count
   const summary = await processFiles('filter', images, o.jobs, async (input, i) => {
-    const img = decodeImage(await fs.promises.readFile(input));
+    const img = decodeImage(await readInputFile(input), o.maxPixels);
     let conv = layers.get(img.channels);
     if (!conv) layers.set(img.channels, (conv = filterLayer(k, img.channels, o.paddingMode)));
     const { planes, flops } = await applyFilter(k, conv, img);

@@ -2,6 +2,7 @@
 // image's own format. Pixel values stay in 0..255.
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import { DEFAULT_MAX_PIXELS, checkJpeg, checkPng, jpegDecodeLimits } from './image-limits';
 
 export type ImageFormat = 'png' | 'jpeg';
 
@@ -18,24 +19,20 @@ export interface Image {
   pngColorType: 0 | 2 | 4 | 6;
 }
 
-export const MAX_PIXELS = 100e6;
-
 export function detectFormat(bytes: Uint8Array): ImageFormat | null {
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   return null;
 }
 
-export function decodeImage(bytes: Buffer): Image {
+/** Decodes a PNG or JPEG; one whose headers declare more than `maxPixels` is refused before decoding (see image-limits). */
+export function decodeImage(bytes: Buffer, maxPixels = DEFAULT_MAX_PIXELS): Image {
   const format = detectFormat(bytes);
   if (!format) throw new Error('not a PNG or JPEG file');
   let width: number, height: number, rgba: Uint8Array;
   let pngColorType: Image['pngColorType'] = 6;
   if (format === 'png') {
-    if (bytes.length >= 24) { // IHDR: refuse a huge image before decoding it
-      const w = bytes.readUInt32BE(16), h = bytes.readUInt32BE(20);
-      if (w * h > MAX_PIXELS) throw new Error(`image is ${w} x ${h}, more than ${MAX_PIXELS / 1e6} megapixels`);
-    }
+    checkPng(bytes, maxPixels);
     let png: ReturnType<typeof PNG.sync.read>;
     try {
       png = PNG.sync.read(bytes);
@@ -47,9 +44,10 @@ export function decodeImage(bytes: Buffer): Image {
     const gray = png.colorType === 0 || png.colorType === 4;
     pngColorType = gray ? (png.alpha ? 4 : 0) : png.alpha ? 6 : 2;
   } else {
+    checkJpeg(bytes, maxPixels);
     let img: { width: number; height: number; data: Uint8Array };
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_PIXELS / 1e6, maxMemoryUsageInMB: 2048 });
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, ...jpegDecodeLimits(maxPixels) });
     } catch (err) {
       throw new Error(`invalid or truncated JPEG (${(err as Error).message})`);
     }

@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import type { Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
 import { skippedDtype } from '../io/skipped';
 import {
-  UsageError, lib, outputPaths, ensureDir, processFiles, printSummary, writeFileAtomic, convFlops,
+  UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops,
 } from './common';
+import { Shard, selectFiles, describeSelection } from './inputs';
 
 type PairV = number | [number, number];
 export interface LayerSpec {
@@ -27,6 +28,8 @@ export interface RunOptions extends LayerSpec {
   outDir: string;
   jobs: number;
   threads?: number;
+  inputsFrom?: string;
+  shard?: Shard;
 }
 
 const CONFIG_KEYS: Record<string, keyof LayerSpec> = {
@@ -87,14 +90,15 @@ export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefi
   return conv;
 }
 
-export async function runCommand(inputs: string[], o: RunOptions): Promise<number> {
+export async function runCommand(args: string[], o: RunOptions): Promise<number> {
   const simdconv = lib();
   const flagsGiven = CONV_FLAG_KEYS.filter((k) => o[k] !== undefined);
   if (o.config && flagsGiven.length)
     throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) ` +
       'cannot be combined: put everything in LAYER.json, or use flags only');
   const spec: LayerSpec = o.config ? readConfig(o.config) : o;
-  const outputs = outputPaths(inputs, o.outDir);
+  const files = await selectFiles(args, o, 'inputs', { '--weights': o.weights, '--config': o.config });
+  const { inputs, outputs } = files;
   if (o.threads !== undefined) simdconv.setNumThreads(o.threads);
 
   const state = simdconv.loadSafetensors(o.weights);
@@ -105,10 +109,10 @@ export async function runCommand(inputs: string[], o: RunOptions): Promise<numbe
   const conv = buildLayer(spec, state, prefix, o.weights);
   ensureDir(o.outDir);
   console.log(`run: ${String(conv)} from ${o.weights}${prefix ? ` (prefix '${prefix}')` : ''}, ` +
-    `${inputs.length} file${inputs.length === 1 ? '' : 's'}, ${simdconv.getNumThreads()} threads`);
+    `${describeSelection(files, o.shard)}, ${simdconv.getNumThreads()} threads`);
 
   const summary = await processFiles('run', inputs, o.jobs, async (input, i) => {
-    const bytes = await fs.promises.readFile(input);
+    const bytes = await readInputFile(input);
     const x = simdconv.loadNpy(bytes);
     const y = await conv.forwardAsync(x);
     await writeFileAtomic(outputs[i], simdconv.saveNpy(y));
