@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #if defined(_WIN32)
@@ -30,9 +29,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(line);
+  for (std::string& line : text_lines(text))
+    if (!line.empty()) out.push_back(std::move(line));
   return out;
 }
 
@@ -83,20 +81,12 @@ std::string cgroup_dir(const MountInfoLine& m, const std::string& path) {
   return m.mount_point + rel;
 }
 
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  std::ostringstream s;
-  s << f.rdbuf();
-  *out = s.str();
-  return true;
-}
 
 // The quota of one cgroup directory in CPUs: 0 none, -1 unreadable.
 double dir_quota(const CgroupCpuDir& d, const std::string& dir) {
   std::string a, b;
-  if (d.version == 2) return read_file(dir + "/cpu.max", &a) ? parse_cpu_max(a) : -1;
-  if (!read_file(dir + "/cpu.cfs_quota_us", &a) || !read_file(dir + "/cpu.cfs_period_us", &b)) return -1;
+  if (d.version == 2) return read_small_file(dir + "/cpu.max", &a) ? parse_cpu_max(a) : -1;
+  if (!read_small_file(dir + "/cpu.cfs_quota_us", &a) || !read_small_file(dir + "/cpu.cfs_period_us", &b)) return -1;
   return parse_cfs_quota(a, b);
 }
 
@@ -129,6 +119,29 @@ int affinity_cpus() {
 }
 
 }  // namespace
+
+bool read_small_file(const std::string& path, std::string* out) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  out->clear();
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out->append(buf, n);
+  const bool ok = std::ferror(f) == 0;
+  std::fclose(f);
+  return ok;
+}
+
+std::vector<std::string> text_lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 std::vector<ProcCgroupLine> parse_proc_cgroup(const std::string& text) {
   std::vector<ProcCgroupLine> out;
@@ -220,7 +233,7 @@ CpuLimits read_cpu_limits(const std::string& fs_root) {
   l.cores = hw == 0 ? 1 : int(std::min(hw, 1u << 20));
   l.affinity = fs_root.empty() ? affinity_cpus() : 0;
   std::string cgroup, mountinfo;
-  if (!read_file(fs_root + "/proc/self/cgroup", &cgroup) || !read_file(fs_root + "/proc/self/mountinfo", &mountinfo))
+  if (!read_small_file(fs_root + "/proc/self/cgroup", &cgroup) || !read_small_file(fs_root + "/proc/self/mountinfo", &mountinfo))
     return l;
   for (CgroupCpuDir d : cgroup_cpu_dirs(cgroup, mountinfo)) {
     // A parent's quota limits every cgroup below it: take the tightest on the

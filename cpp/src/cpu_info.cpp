@@ -2,10 +2,9 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "simdconv/cpu_count.h"
 #include "simdconv/isa.h"
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
@@ -17,11 +16,7 @@ namespace simdconv {
 namespace {
 
 bool read_text(const std::string& path, std::string* out) {
-  std::ifstream f(path);
-  if (!f) return false;
-  std::ostringstream s;
-  s << f.rdbuf();
-  *out = s.str();
+  if (!read_small_file(path, out)) return false;
   while (!out->empty() && (out->back() == '\n' || out->back() == ' ')) out->pop_back();
   return true;
 }
@@ -121,8 +116,9 @@ void detect_other(CpuInfo* c) {
 #else
   c->arch = "other";
 #endif
-  std::ifstream f("/proc/cpuinfo");
-  for (std::string line; std::getline(f, line);) {
+  std::string cpuinfo;
+  read_small_file("/proc/cpuinfo", &cpuinfo);
+  for (const std::string& line : text_lines(cpuinfo)) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos) {
       if (!c->vendor.empty()) break;  // the first processor's block is enough

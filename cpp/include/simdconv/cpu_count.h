@@ -51,6 +51,13 @@ double parse_cpu_max(const std::string& text);
 // 0 for no limit (quota -1), -1 when unreadable.
 double parse_cfs_quota(const std::string& quota_text, const std::string& period_text);
 
+// The whole of a small text file (/proc, /sys); false when it cannot be read.
+// stdio, not iostreams: the prebuilds link libstdc++ statically, and
+// <fstream> alone would add half a megabyte of locale code to each binary.
+bool read_small_file(const std::string& path, std::string* out);
+// text split at '\n' (the pieces without it; a last empty piece is dropped).
+std::vector<std::string> text_lines(const std::string& text);
+
 // A quota of q CPUs lets ceil(q) threads make progress at once.
 int threads_for_quota(double cpus);
 
