@@ -45,7 +45,7 @@ describe('prepack refuses a release without binaries', () => {
       fs.copyFileSync(prebuild(t), path.join(dir, t, TARGETS[t].file));
     }
     const missing = Object.keys(TARGETS).filter((t) => t === 'linux-arm64' || !present.includes(t));
-    const r = spawnSync(process.execPath, [CHECK, '--dir', dir], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CHECK, '--dir', dir], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/missing prebuild\(s\): /);
     for (const t of Object.keys(TARGETS)) expect(r.stderr.includes(`${t} (`)).toBe(missing.includes(t));
@@ -57,10 +57,10 @@ describe('the check reads binaries as binutils does', () => {
   test.each(linux)('%s: glibc versions and DT_NEEDED equal readelf -V / -d', (target) => {
     const file = prebuild(target);
     const elf = readElf(fs.readFileSync(file));
-    const versionR = execFileSync('readelf', ['-V', '-W', file], { encoding: 'utf8' }).split(/\.gnu\.version_r/)[1];
+    const versionR = execFileSync('readelf', ['-V', '-W', file], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 }).split(/\.gnu\.version_r/)[1];
     const fromReadelf = [...versionR.matchAll(/Name: (\S+)\s+Flags/g)].map((m) => m[1]).sort();
     expect(elf.versions.map((v) => v.name).sort()).toEqual(fromReadelf);
-    const needed = [...execFileSync('readelf', ['-d', '-W', file], { encoding: 'utf8' })
+    const needed = [...execFileSync('readelf', ['-d', '-W', file], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 })
       .matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
     expect(elf.needed).toEqual(needed);
     expect(elf.machine).toBe(TARGETS[target].machine);
@@ -70,7 +70,7 @@ describe('the check reads binaries as binutils does', () => {
     'win32-x64: DLL imports and exports equal x86_64-w64-mingw32-objdump -p', () => {
       const file = prebuild('win32-x64');
       const pe = readPe(fs.readFileSync(file));
-      const dump = execFileSync('x86_64-w64-mingw32-objdump', ['-p', file], { encoding: 'utf8' });
+      const dump = execFileSync('x86_64-w64-mingw32-objdump', ['-p', file], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
       expect(pe.imports).toEqual([...dump.matchAll(/DLL Name: (\S+)/g)].map((m) => m[1]));
       const table = (dump.split('[Ordinal/Name Pointer] Table')[1] || '').split(/\n\s*\n/)[0];
       expect(pe.exports.sort()).toEqual([...table.matchAll(/\[\s*\d+\]\s+(\w+)$/gm)].map((m) => m[1]).sort());
