@@ -92,26 +92,41 @@ async function benchNetworks(networks, threads, timeCase, log) {
   return out;
 }
 
+const ms = (v, count = 1) => (v && v.seconds ? (count * v.seconds * 1e3).toFixed(2) : '—');
+const times = (v) => (v ? `${v.toFixed(2)}x` : '—');
+
+/** A text or markdown table; the first `left` columns left-aligned. */
+function grid(head, rows, md, left) {
+  if (md) {
+    const line = (c) => `| ${c.join(' | ')} |`;
+    return [line(head), line(head.map((h, i) => (i < left ? '---' : '---:'))), ...rows.map(line)];
+  }
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (c) => c.map((v, i) => (i < left ? String(v).padEnd(w[i]) : String(v).padStart(w[i]))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
+}
+
+/** Where each network's time goes: one row per layer shape, times already multiplied by the count. */
+function layerTable(n, t, md) {
+  const total = n.byThreads[t].libs.simdconv;
+  const rows = n.layers.map(({ name, count, result }) => {
+    const r = result.byThreads[t], L = r.libs, s = L.simdconv || {};
+    return [name, result.shape, count, ms(L.simdconv, count), ms(L.ort, count), ms(L.torch, count), times(s.vsBest),
+      total && s.seconds ? `${((100 * count * s.seconds) / total.seconds).toFixed(1)}%` : '—', r.algorithm || ''];
+  });
+  return grid(['layer', 'shape', 'count', 'simdconv ms', 'ORT ms', 'torch ms', 'vs better peer', 'share', 'simdconv path'], rows, md, 2);
+}
+
 function format(nets, threads, md) {
-  const ms = (v) => (v && v.seconds ? (v.seconds * 1e3).toFixed(2) : '—');
-  const x = (v) => (v ? `${v.toFixed(2)}x` : '—');
   const head = ['network', 'threads', 'convs (shapes)', 'GMAC', 'simdconv ms', 'simdconv out= ms', 'ORT ms', 'torch ms',
     'simdconv/ORT', 'simdconv/torch', 'vs better peer'];
   const rows = [];
   for (const t of threads) for (const n of nets) {
     const L = n.byThreads[t].libs, s = L.simdconv || {};
     rows.push([n.network, t, `${n.convs} (${n.shapes})`, n.gmac.toFixed(3), ms(L.simdconv), ms(L.simdconv_out), ms(L.ort),
-      ms(L.torch), x(s.vsOrt), x(s.vsTorch), x(s.vsBest)]);
+      ms(L.torch), times(s.vsOrt), times(s.vsTorch), times(s.vsBest)]);
   }
-  const L = [];
-  if (md) {
-    const line = (c) => `| ${c.join(' | ')} |`;
-    L.push(line(head), line(head.map((h, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line));
-  } else {
-    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-    const line = (c) => c.map((v, i) => (i === 0 ? String(v).padEnd(w[i]) : String(v).padStart(w[i]))).join('  ');
-    L.push(line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line));
-  }
+  const L = grid(head, rows, md, 1);
   L.push('', "Per network: the sum over its conv layers of count x median seconds per call. 'simdconv' is forward(x) " +
     "(a fresh output each call, as users call it), 'simdconv out=' is forward(x, { out }) into a preallocated output; " +
     "'vs better peer' = the faster of ONNX Runtime and PyTorch over simdconv forward(x). A library that failed on any " +
@@ -119,6 +134,10 @@ function format(nets, threads, md) {
   for (const n of nets) {
     L.push(`- ${n.network}: ${n.title}` + (n.skipped ? `; its ${n.skipped.layers} ${n.skipped.op} layers ` +
       `(${n.skipped.gmac.toFixed(3)} GMAC) are not timed: simdconv has no ${n.skipped.op} yet (Conv2d layers only)` : ''));
+  }
+  for (const t of threads) for (const n of nets) {
+    L.push('', `${n.network}, ${t} thread${t > 1 ? 's' : ''}, per layer shape (ms x count; share of simdconv's total):`, '');
+    L.push(...layerTable(n, t, md));
   }
   return L.join('\n');
 }

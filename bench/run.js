@@ -367,7 +367,7 @@ async function benchCase(c, ctx, threads) {
   const w = conv.weight.data, b = conv.bias ? conv.bias.data : null;
   const tol = toleranceOf(c, x.data, w, b);
   const gflop = gflopOf(c);
-  const base = path.join(tmp, c.name);
+  const base = path.join(tmp, c.name.replace(/[^\w.-]/g, '_')); // network layers are named net/layer
   if (torch) {
     fs.writeFileSync(`${base}.x`, x.data);
     fs.writeFileSync(`${base}.w`, w);
