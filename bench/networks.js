@@ -6,6 +6,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { grid } = require('./grid');
 
 const FILE = path.join(__dirname, 'networks.json');
 const TRANSPOSED = 'conv_transpose2d';
@@ -95,17 +96,6 @@ async function benchNetworks(networks, threads, timeCase, log) {
 const ms = (v, count = 1) => (v && v.seconds ? (count * v.seconds * 1e3).toFixed(2) : '—');
 const times = (v) => (v ? `${v.toFixed(2)}x` : '—');
 
-/** A text or markdown table; the first `left` columns left-aligned. */
-function grid(head, rows, md, left) {
-  if (md) {
-    const line = (c) => `| ${c.join(' | ')} |`;
-    return [line(head), line(head.map((h, i) => (i < left ? '---' : '---:'))), ...rows.map(line)];
-  }
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (c) => c.map((v, i) => (i < left ? String(v).padEnd(w[i]) : String(v).padStart(w[i]))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)];
-}
-
 /** Where each network's time goes: one row per layer shape, times already multiplied by the count. */
 function layerTable(n, t, md) {
   const total = n.byThreads[t].libs.simdconv;
@@ -114,7 +104,7 @@ function layerTable(n, t, md) {
     return [name, result.shape, count, ms(L.simdconv, count), ms(L.ort, count), ms(L.torch, count), times(s.vsBest),
       total && s.seconds ? `${((100 * count * s.seconds) / total.seconds).toFixed(1)}%` : '—', r.algorithm || ''];
   });
-  return grid(['layer', 'shape', 'count', 'simdconv ms', 'ORT ms', 'torch ms', 'vs better peer', 'share', 'simdconv path'], rows, md, 2);
+  return grid(['layer', 'shape', 'count', 'simdconv ms', 'ORT ms', 'torch ms', 'vs better peer', 'share', 'simdconv path'], rows, md, (i) => i < 2 || i === 8);
 }
 
 function format(nets, threads, md) {
@@ -126,7 +116,7 @@ function format(nets, threads, md) {
     rows.push([n.network, t, `${n.convs} (${n.shapes})`, n.gmac.toFixed(3), ms(L.simdconv), ms(L.simdconv_out), ms(L.ort),
       ms(L.torch), times(s.vsOrt), times(s.vsTorch), times(s.vsBest)]);
   }
-  const L = grid(head, rows, md, 1);
+  const L = grid(head, rows, md, (i) => i === 0);
   L.push('', "Per network: the sum over its conv layers of count x median seconds per call. 'simdconv' is forward(x) " +
     "(a fresh output each call, as users call it), 'simdconv out=' is forward(x, { out }) into a preallocated output; " +
     "'vs better peer' = the faster of ONNX Runtime and PyTorch over simdconv forward(x). A library that failed on any " +

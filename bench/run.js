@@ -31,6 +31,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { cpuSnapshot, otherLoad, waitIdle } = require('./cpuload');
+const { grid } = require('./grid');
 
 const ROOT = path.resolve(__dirname, '..');
 const SUITE = path.join(__dirname, 'suite.json');
@@ -585,13 +586,8 @@ function table(results, t, hasTorch, md) {
     row.push(`±${fmt(50 * iqr, 0)}%`, other == null ? '—' : other.toFixed(2), r.byThreads[t].algorithm || '');
     return row;
   });
-  if (md) {
-    const line = (cells) => `| ${cells.join(' | ')} |`;
-    return [line(head), line(head.map((h, i) => (i < 2 || i === head.length - 1 ? '---' : '---:'))), ...rows.map(line)].join('\n');
-  }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  // the path column: left-aligned in markdown, right in text (as before)
+  return grid(head, rows, md, (i) => i < 2 || (md && i === head.length - 1)).join('\n');
 }
 
 function report(all, md) {
