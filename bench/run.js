@@ -614,7 +614,8 @@ function report(all, md) {
       `${t} thr ${r.gflops.toFixed(0)} GFLOP/s ${r.isa}` + (r.fromPerCore ? ` (${t} x 1 thread; measured ${r.measured.toFixed(0)})` : '')).join('; ') +
       ` — native fmaRoof (cpp/src/fma_roof.cpp), best of repeats before and after the suite; 1 thread per ISA: ${
         Object.entries(roof.measured[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}` : (roof ? roof.note : 'not measured')],
-    ['timing', `median over rounds of seconds per call; ${options.quick ? 'quick: 5 rounds, ~15 ms samples' : 'up to 15 rounds (at least 5), ~40 ms samples'}; libraries interleaved sample by sample. ` +
+    ['timing', `median over rounds of seconds per call; ${options.quick ? 'quick: 5 rounds, ~15 ms samples' : 'up to 15 rounds (at least 5), ~40 ms samples'}` +
+      `${options.networks ? `; network layers: ${options.rounds || (options.quick ? 3 : 7)} rounds` : ''}; libraries interleaved sample by sample. ` +
       "'noise ±': half the interquartile range of the samples over the median, worst library of the row; " +
       "'other load': cores' worth of CPU that other processes (and VM steal) used while the row was measured"],
   ];
