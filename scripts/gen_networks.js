@@ -8,12 +8,12 @@
 // scripts/gen_network_totals.py builds the same networks as PyTorch modules
 // and test/networks.test.js checks the two against each other.
 //
-//   node scripts/gen_networks.js            (rewrites bench/networks.json)
+//   node scripts/gen_networks.js [FILE]     (rewrites bench/networks.json, or writes FILE)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
-const OUT = path.join(__dirname, '..', 'bench', 'networks.json');
+const OUT = process.argv[2] || path.join(__dirname, '..', 'bench', 'networks.json');
 const outSize = (i, k, s, p, d = 1) => Math.floor((i + 2 * p - d * (k - 1) - 1) / s) + 1;
 
 /** A layer list with the running activation shape, as a forward pass sees it. */

@@ -5,7 +5,9 @@
 // against the published multiply-accumulate and parameter counts.
 'use strict';
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 
 const ROOT = path.join(__dirname, '..');
 const lists = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench', 'networks.json'), 'utf8')).networks;
@@ -22,6 +24,13 @@ const totals = (net) => {
   }
   return t;
 };
+
+test('bench/networks.json is what scripts/gen_networks.js writes (no hand edits that the generator would undo)', () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-nets-')), 'networks.json');
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'gen_networks.js'), out], { stdio: 'ignore' });
+  expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(path.join(ROOT, 'bench', 'networks.json'), 'utf8'));
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+});
 
 test('the bench lists the four networks PyTorch was asked about', () => {
   expect(lists.map((n) => n.name).sort()).toEqual(Object.keys(torch).sort());
