@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The Conv2d benchmark suite (`npm run bench`): every layer shape in
-// bench/suite.json, at 1 thread and at all cores, simdconv side by side with
+// The Conv2d / Conv1d benchmark suite (`npm run bench`): every layer shape in
+// bench/suite.json (or, with --networks, every conv layer of the networks in
+// bench/networks.json: bench/networks.js), at 1 thread and at all cores, simdconv side by side with
 // ONNX Runtime (onnxruntime-node, a one-Conv ONNX model built in memory) and,
 // when `python3 -c 'import torch'` works, PyTorch (bench/torch_bench.py as a
 // worker process). Every peer's output is checked against simdconv's before
