@@ -546,19 +546,20 @@ function fmt(v, d = 1) {
 function summary(results, threads) {
   const out = {};
   for (const t of threads) {
-    const vsOrt = [], vsTorch = [], vsBest = [], roof = [];
+    const vsOrt = [], vsTorch = [], vsBest = [], roof = [], behind = [];
     for (const r of results) {
       const s = r.byThreads[t] && r.byThreads[t].libs.simdconv;
       if (!s) continue;
       if (s.vsOrt) vsOrt.push(s.vsOrt);
       if (s.vsTorch) vsTorch.push(s.vsTorch);
       if (s.vsBest) vsBest.push(s.vsBest);
+      if (s.vsBest && s.vsBest < 1) behind.push(`${r.case} ${s.vsBest.toFixed(2)}x`);
       if (s.roofPct) roof.push(s.roofPct);
     }
     out[t] = {
       geomeanVsOrt: geomean(vsOrt), nOrt: vsOrt.length,
       geomeanVsTorch: geomean(vsTorch), nTorch: vsTorch.length,
-      geomeanVsBest: geomean(vsBest), nBest: vsBest.length,
+      geomeanVsBest: geomean(vsBest), nBest: vsBest.length, behindBest: behind,
       geomeanRoofPct: geomean(roof),
     };
   }
@@ -634,7 +635,8 @@ function report(all, md) {
       p(`geomean simdconv/ORT at ${t} thread${t > 1 ? 's' : ''}: ${fmt(s.geomeanVsOrt, 2)}x over ${s.nOrt} cases` +
         (hasTorch ? `; simdconv/torch: ${fmt(s.geomeanVsTorch, 2)}x over ${s.nTorch} cases` : '') +
         (s.nBest ? `; simdconv/better peer: ${fmt(s.geomeanVsBest, 2)}x over ${s.nBest} cases` : '') +
-        `; geomean % of roof: ${fmt(s.geomeanRoofPct)}`);
+        `; geomean % of roof: ${fmt(s.geomeanRoofPct)}` +
+        (s.nBest ? `. Behind the better peer: ${s.behindBest.length ? s.behindBest.join(', ') : 'none'}` : ''));
       p('');
     }
     const failures = [];
