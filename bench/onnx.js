@@ -1,4 +1,4 @@
-// A one-layer ONNX model for torch.nn.Conv2d, hand-encoded as protobuf (no
+// A one-layer ONNX model for torch.nn.Conv2d or Conv1d, hand-encoded as protobuf (no
 // onnx-proto dependency): [Pad (reflect / edge / wrap)] -> Conv, weights and
 // bias as initializers. Only the handful of ModelProto fields we need; field
 // numbers from onnx/onnx.proto.
@@ -60,39 +60,42 @@ function valueInfo(name, dims) {
 }
 
 /**
- * ONNX model bytes for one Conv2d layer, PyTorch semantics.
- * c: { N, Cin, H, W, Cout, kernel:[kh,kw], stride, padding, dilation, groups, padding_mode }
- * weight: Float32Array [Cout, Cin/groups, kh, kw]; bias: Float32Array [Cout] or null.
+ * ONNX model bytes for one Conv1d or Conv2d layer, PyTorch semantics: ONNX's
+ * Conv takes 1-D or 2-D attributes alike, one entry per spatial axis.
+ * c: { Cin, Cout, kernel, stride, padding, dilation (one entry per spatial axis), groups, padding_mode }
+ * weight: Float32Array [Cout, Cin/groups, ...kernel]; bias: Float32Array [Cout] or null;
+ * inShape [N, Cin, ...spatial], outShape [N, Cout, ...spatial].
  */
-function convModel(c, weight, bias, outShape) {
+function convModel(c, weight, bias, outShape, inShape) {
   const OPSET = 19; // Pad mode 'wrap' (circular) needs opset >= 19
-  const [ph, pw] = c.padding;
+  const rank = c.kernel.length;
+  if (inShape.length !== rank + 2) throw new Error(`input shape ${inShape} does not match a ${rank}-D kernel`);
   const mode = { zeros: 'constant', reflect: 'reflect', replicate: 'edge', circular: 'wrap' }[c.padding_mode];
   if (!mode) throw new Error(`unknown padding_mode ${c.padding_mode}`);
-  const padFirst = mode !== 'constant' && (ph > 0 || pw > 0);
+  const padFirst = mode !== 'constant' && c.padding.some((p) => p > 0);
   const nodes = [], inits = [];
   let convIn = 'x';
   if (padFirst) {
-    // pads: [x1_begin, x2_begin, ..., x1_end, x2_end, ...] over N, C, H, W
-    inits.push(tensorProto('pads', [8], INT64, new BigInt64Array([0n, 0n, BigInt(ph), BigInt(pw), 0n, 0n, BigInt(ph), BigInt(pw)])));
+    // pads: [x1_begin, x2_begin, ..., x1_end, x2_end, ...] over N, C and the spatial axes
+    const side = [0n, 0n, ...c.padding.map(BigInt)];
+    inits.push(tensorProto('pads', [2 * side.length], INT64, new BigInt64Array([...side, ...side])));
     nodes.push(node('Pad', 'pad', ['x', 'pads'], ['xpad'], { mode }));
     convIn = 'xpad';
   }
-  const [kh, kw] = c.kernel;
-  inits.push(tensorProto('w', [c.Cout, c.Cin / c.groups, kh, kw], FLOAT, weight));
+  inits.push(tensorProto('w', [c.Cout, c.Cin / c.groups, ...c.kernel], FLOAT, weight));
   const convInputs = [convIn, 'w'];
   if (bias) {
     inits.push(tensorProto('b', [c.Cout], FLOAT, bias));
     convInputs.push('b');
   }
-  const convPads = padFirst ? [0, 0, 0, 0] : [ph, pw, ph, pw];
+  const convPads = padFirst ? Array(2 * rank).fill(0) : [...c.padding, ...c.padding];
   nodes.push(node('Conv', 'conv', convInputs, ['y'], {
-    kernel_shape: [kh, kw], strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups,
+    kernel_shape: c.kernel, strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups,
   }));
   // GraphProto: node=1, name=2, initializer=5, input=11, output=12
   const graph = [
     ...nodes.map((n) => fMsg(1, n)), fStr(2, 'conv2d'), ...inits.map((t) => fMsg(5, t)),
-    fMsg(11, valueInfo('x', [c.N, c.Cin, c.H, c.W])), fMsg(12, valueInfo('y', outShape)),
+    fMsg(11, valueInfo('x', inShape)), fMsg(12, valueInfo('y', outShape)),
   ];
   // ModelProto: ir_version=1, producer_name=2, graph=7, opset_import=8 {domain=1, version=2}
   return new Uint8Array(Buffer.concat([

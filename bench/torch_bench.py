@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch (torch.nn.Conv2d, CPU, float32) column of bench/run.js.
+"""PyTorch (torch.nn.Conv2d / Conv1d, CPU, float32) column of bench/run.js.
 
 Two ways to run it:
 
@@ -33,11 +33,27 @@ import time
 import torch
 
 
+# A case's "kind" (default conv2d) picks the module; its spatial input dims.
+MODULES = {"conv2d": (torch.nn.Conv2d, ("H", "W")), "conv1d": (torch.nn.Conv1d, ("L",))}
+
+
 def make_conv(c):
-    return torch.nn.Conv2d(
+    module, _ = MODULES[c.get("kind", "conv2d")]
+    return module(
         c["Cin"], c["Cout"], tuple(c["kernel"]), stride=tuple(c["stride"]),
         padding=tuple(c["padding"]), dilation=tuple(c["dilation"]), groups=c["groups"],
-        bias=True, padding_mode=c["padding_mode"]).eval()
+        bias=c.get("bias", True), padding_mode=c["padding_mode"]).eval()
+
+
+def in_shape(c):
+    return (c["N"], c["Cin"]) + tuple(c[d] for d in MODULES[c.get("kind", "conv2d")][1])
+
+
+def prod(xs):
+    p = 1
+    for x in xs:
+        p *= x
+    return p
 
 
 def read_f32(path, shape):
@@ -47,8 +63,7 @@ def read_f32(path, shape):
 
 
 def gflop(c, out_shape):
-    n, cout, oh, ow = out_shape
-    return 2.0 * n * cout * oh * ow * (c["Cin"] // c["groups"]) * c["kernel"][0] * c["kernel"][1] / 1e9
+    return 2.0 * prod(out_shape) * (c["Cin"] // c["groups"]) * prod(c["kernel"]) / 1e9
 
 
 def timed(conv, x, iters):
@@ -89,7 +104,7 @@ def serve():
                         conv.bias.copy_(read_f32(req["bias"], (c["Cout"],)))
                     else:
                         conv.bias = None
-                x = read_f32(req["input"], (c["N"], c["Cin"], c["H"], c["W"]))
+                x = read_f32(req["input"], in_shape(c))
                 with torch.inference_mode():
                     t0 = time.perf_counter()
                     y = conv(x)
@@ -130,7 +145,7 @@ def standalone(args):
     torch.manual_seed(0)
     for c in suite["cases"]:
         conv = make_conv(c)
-        x = torch.rand(c["N"], c["Cin"], c["H"], c["W"]) * 2 - 1
+        x = torch.rand(*in_shape(c)) * 2 - 1
         for n in threads:
             torch.set_num_threads(n)
             with torch.inference_mode():

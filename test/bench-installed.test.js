@@ -34,7 +34,8 @@ afterAll(() => {
 });
 
 test('the tarball holds the benchmark and its suite, not the repository-only peer setup', () => {
-  for (const f of ['bench/run.js', 'bench/suite.json', 'bench/onnx.js', 'bench/torch_bench.py', 'scripts/random.js'])
+  for (const f of ['bench/run.js', 'bench/suite.json', 'bench/onnx.js', 'bench/torch_bench.py', 'scripts/random.js',
+    'bench/networks.js', 'bench/networks.json', 'bench/grid.js'])
     expect(fs.existsSync(path.join(pkgDir, f))).toBe(true);
   for (const f of ['bench/package.json', 'bench/package-lock.json', 'bench/setup.js', 'bench/fma_roof.c'])
     expect(fs.existsSync(path.join(pkgDir, f))).toBe(false);
@@ -56,6 +57,22 @@ test('simdconv bench --quick on one case: GFLOP/s and % of the FMA roof, ORT col
   const roofPct = Number(row[cols.indexOf('% roof')]);
   expect(gflops).toBeGreaterThan(0);
   expect(roofPct).toBeGreaterThan(0);
+  expect(Number(row[cols.indexOf('simdconv out= GFLOP/s')])).toBeGreaterThan(0); // forward(x, { out })
   expect(r.stdout).toMatch(/FMA roof\s+1 thr \d+ GFLOP\/s/);
   expect(r.stdout).toMatch(/onnxruntime-node is not installed/);
 });
+
+test('simdconv bench --network from the installed package: a total per network, the transposed convs named as not timed', () => {
+  const r = spawnSync(process.execPath, [path.join(pkgDir, 'dist', 'cli.js'), 'bench', '--quick', '--network', 'unet',
+    '--threads', '1', '--rounds', '1', '--no-wait-idle', '--no-torch', '--no-event-loop', '--no-rss'],
+  { cwd: os.tmpdir(), encoding: 'utf8', timeout: 300000, env: { ...process.env, PATH: '/usr/bin:/bin', CC: 'no-such-compiler' } });
+  expect(r.status).toBe(0);
+  const lines = r.stdout.split('\n');
+  const cols = lines.find((l) => l.startsWith('network')).split(/\s{2,}/);
+  const row = lines.find((l) => l.startsWith('unet ')).split(/\s{2,}/);
+  expect(row[cols.indexOf('convs (shapes)')]).toBe('19 (15)');
+  expect(Number(row[cols.indexOf('simdconv ms')])).toBeGreaterThan(0);
+  expect(Number(row[cols.indexOf('simdconv out= ms')])).toBeGreaterThan(0);
+  expect(row[cols.indexOf('ORT ms')]).toBe('—');
+  expect(r.stdout).toMatch(/4 ConvTranspose2d layers \(2\.147 GMAC\) are not timed/);
+}, 300000);
