@@ -23,6 +23,9 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSIMDCONV_SANITIZE=O
 cmake --build build-asan -j"$jobs" >/dev/null
 (cd build-asan && ctest --output-on-failure -j"$jobs")
 
+echo "== cpp/: libFuzzer target over extreme layer parameters (clang++, ASan + UBSan, bounded runs)"
+scripts/fuzz.sh
+
 isas=$(node -e "console.log(require('./').backendInfo().supportedIsas.join(' '))")
 best=$(node -e "console.log(require('./').backendInfo().isa)")
 echo "== jest: full suite on the best ISA ($best); supported: $isas"

@@ -114,13 +114,6 @@ float* shared_scratch(int64_t elements) {
   return buf.data();
 }
 
-// Whether a 1x1 layer's kernel should read B in place (see b_in_place_)
-// rather than from packed panels, measured on Zen 5 (1 thread): in place
-// wins 10-40% when the reduction is short (<= 64 channels: its rows stay in
-// L1 across the output-channel panels) or when the group's input is larger
-// than L2 (packing it would stream it from L3 once more); it loses 5-25%
-// when the input sits in L2 anyway, and when the channel planes are a
-// multiple of 4 KiB apart (rows of one tile then share a few L1 sets).
 // A padding, stride or dilated kernel extent above this many elements can
 // make the direct and Winograd paths' padded rows outgrow the output (see
 // ConvLayer::cost_follows_output); up to it, their band is at most a small
@@ -132,6 +125,13 @@ bool geometry_may_outgrow_output(const LayerParams& p) {
          kLargeGeometry;
 }
 
+// Whether a 1x1 layer's kernel should read B in place (see b_in_place_)
+// rather than from packed panels, measured on Zen 5 (1 thread): in place
+// wins 10-40% when the reduction is short (<= 64 channels: its rows stay in
+// L1 across the output-channel panels) or when the group's input is larger
+// than L2 (packing it would stream it from L3 once more); it loses 5-25%
+// when the input sits in L2 anyway, and when the channel planes are a
+// multiple of 4 KiB apart (rows of one tile then share a few L1 sets).
 bool b_in_place_pays(int64_t channels, int64_t plane) {
   const int64_t bytes = plane * int64_t(sizeof(float));
   if (bytes % 64 == 0) {
