@@ -79,6 +79,9 @@ SEEDS = {
     'pad_64_threshold': encode(cin_g=2, cout_g=3, pad='64', s='64', hw=3),
     'dilation_1000': encode(cin_g=2, cout_g=2, d='1000', pad='1000', hw=4),
     'stride_3x2p30': encode(s='3*2^30', pad='2^31', hw=2),
+    # found by the fuzzer: 1000 channels per group of 1000-column zero rows for 2 output columns
+    'found_grouped_wide_band': encode(cin_g='1000', cout_g=1, groups=3, kh=2, kw=1, s='1000', dw=3,
+                                      pl='1000', h=10, w=1),
     # refused: invalid or too large, must throw (never wrap)
     'zero_channels': encode(cin_g='0'),
     'negative_stride': encode(s='-1'),

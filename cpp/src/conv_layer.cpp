@@ -114,13 +114,14 @@ float* shared_scratch(int64_t elements) {
   return buf.data();
 }
 
-// A padding, stride or dilated kernel extent above this many elements can
-// make the direct and Winograd paths' padded rows outgrow the output (see
-// ConvLayer::cost_follows_output); up to it, their band is at most a small
-// constant factor larger than the input rows the output reads.
+// A padding or dilated kernel extent above this many elements can make the
+// Winograd path's phase rows outgrow the output (see
+// ConvLayer::cost_follows_output); up to it, they are at most a small
+// constant factor larger than the rows the output reads, so only such
+// layers keep their raw weights for the GEMM fallback.
 constexpr int64_t kLargeGeometry = 64;
 bool geometry_may_outgrow_output(const LayerParams& p) {
-  return std::max({p.pad_top, p.pad_bottom, p.pad_left, p.pad_right, p.stride_h, p.stride_w,
+  return std::max({p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
                    p.dilation_h * (p.kernel_h - 1), p.dilation_w * (p.kernel_w - 1)}) >
          kLargeGeometry;
 }
@@ -241,15 +242,18 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
   b_in_place_ = algo_ == Algorithm::Gemm && gemm_->fn_ldb != nullptr && p_.kernel_h == 1 &&
                 p_.kernel_w == 1 && p_.stride_h == 1 && p_.stride_w == 1 && p_.pad_top == 0 &&
                 p_.pad_bottom == 0 && p_.pad_left == 0 && p_.pad_right == 0;
-  if (algo_ != Algorithm::Gemm && geometry_may_outgrow_output(p_))
-    gemm_fallback_ = std::make_shared<const ConvLayer>(p_, weight, bias, isa, Algorithm::Gemm);
+  if (algo_ == Algorithm::Winograd && geometry_may_outgrow_output(p_))
+    weight_.assign(weight, weight + p_.weight_elements());  // for the GEMM fallback
 }
 
 void ConvLayer::forward(const CallShape& s, const float* input, float* output,
                         CancelFlag cancel) const {
   const OutputSize o = output_size(p_, s);
-  if (gemm_fallback_ && !cost_follows_output(s, o)) {
-    gemm_fallback_->forward(s, input, output, cancel);
+  if (algo_ != Algorithm::Gemm && !weight_.empty() && !cost_follows_output(s, o)) {
+    // Packing the weights costs one pass over them, less than the call.
+    const ConvLayer gemm(p_, weight_.data(), bias_.empty() ? nullptr : bias_.data(), isa_,
+                         Algorithm::Gemm);
+    gemm.forward(s, input, output, cancel);
     return;
   }
   g_last_run.store(int(algo_), std::memory_order_relaxed);
@@ -267,9 +271,10 @@ void ConvLayer::forward(const CallShape& s, const float* input, float* output,
 // the GEMM packs only the input elements each output element reads. The
 // band is the faster layout as long as it is not much larger than what the
 // output reads; a call where it would be (huge padding, stride or dilation
-// around a small input: a 2^31-wide padded row for a 3x3 output) runs on
-// the GEMM instead. The rule depends only on the layer and the call's
-// shape, never on the thread count, so results stay bitwise reproducible.
+// around a small input: a 2^31-wide padded row for a 3x3 output; 1000
+// channels of 1000-column zero rows for 2 output columns) runs on the GEMM
+// instead. The rule depends only on the layer and the call's shape, never
+// on the thread count, so results stay bitwise reproducible.
 bool ConvLayer::cost_follows_output(const CallShape& s, OutputSize o) const {
   const int64_t Wp = s.width + p_.pad_left + p_.pad_right;  // <= 3 * 2^31 (output_size)
   if (algo_ == Algorithm::Winograd) {
@@ -284,12 +289,13 @@ bool ConvLayer::cost_follows_output(const CallShape& s, OutputSize o) const {
     return product_or_neg({phases_w, o.height + 2 * phases_h, RS}, limit) >= 0;
   }
   // Direct: the band of one output row is `reach` padded rows of RS floats
-  // per input channel; that output row reads kH x kW x OW of them.
+  // per input channel of the group; that output row reads the group's
+  // reduction (Cin/groups x kH x kW) times OW of them.
   const int64_t sw = p_.stride_w, RS = sw * ((Wp + sw - 1) / sw);
   const int64_t reach = (p_.kernel_h - 1) * p_.dilation_h + 1;  // <= 2^62 + 1
-  const int64_t reads = saturating_product({8, p_.kernel_h * p_.kernel_w, o.width});
-  const int64_t limit = std::min(reads, INT64_MAX / 2) + 4096;
-  return product_or_neg({reach, RS}, limit) >= 0;
+  const int64_t reads = saturating_product({8, p_.reduction(), o.width});
+  const int64_t limit = std::min(reads, INT64_MAX / 2) + (int64_t(1) << 16);
+  return product_or_neg({p_.in_per_group(), reach, RS}, limit) >= 0;
 }
 
 void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* input,

@@ -66,6 +66,15 @@ std::vector<Case> cases() {
     p.stride_h = int64_t(1) << 30;
     c.push_back({"5x1 dilation 2^29", p, {1, 3, 6}});
   }
+  // 1000 channels per group, 1000 columns of left padding, stride 1000: a
+  // direct band of 1000 x 2 x 2000 floats for 2 output columns (the fuzzer's find)
+  {
+    LayerParams p = layer(3000, 3, 1, 1000, 0, 1, PadMode::Zeros, 3);
+    p.kernel_h = 2;
+    p.dilation_w = 3;
+    p.pad_left = 1000;
+    c.push_back({"grouped wide band", p, {1, 10, 1}});
+  }
   // reflect / circular: their padding is bounded by the input, the stride is not
   c.push_back({"reflect stride 2^31", layer(3, 3, 3, k2p31, 2, 1, PadMode::Reflect), {1, 5, 5}});
   c.push_back({"circular stride 2^31", layer(3, 3, 3, k2p31, 3, 2, PadMode::Circular), {1, 3, 4}});

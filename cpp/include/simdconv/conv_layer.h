@@ -71,13 +71,12 @@ class ConvLayer {
   LayerParams p_;
   Isa isa_;
   Algorithm algo_;
-  // The same layer on the GEMM, whose work and scratch follow the output
-  // whatever the padding, stride and dilation: built for a direct or
-  // Winograd layer whose geometry could make its padded rows outgrow the
-  // output (a huge padding, stride or dilation), run by the calls where
-  // cost_follows_output() is false. Null otherwise.
-  std::shared_ptr<const ConvLayer> gemm_fallback_;
-  std::vector<float> weight_;  // PyTorch layout, direct paths only (GEMM uses packed_)
+  // PyTorch layout: the direct paths' weights, and a Winograd layer's when
+  // its geometry could make its phase rows outgrow the output. A call where
+  // cost_follows_output() is false runs on the GEMM (whose work and scratch
+  // follow the output whatever the padding, stride and dilation), packing
+  // these for that call. Empty for the GEMM (it uses packed_).
+  std::vector<float> weight_;
   std::vector<float> bias_;
   const GemmKernel* gemm_ = nullptr;
   // GEMM whose B is the input itself (1x1, stride 1, no padding) and a
