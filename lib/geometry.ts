@@ -56,8 +56,15 @@ export function makeGeometry(where: string, inChannels: unknown, outChannels: un
         `(stride=[${stride.join(', ')}])`);
     padding = 'same';
     // PyTorch: total = dilation*(k-1); left/top get total//2, right/bottom the rest.
+    // Plain arithmetic, not `>> 1`: the total reaches 2^62 and a 32-bit shift
+    // would turn a total of 2^31 into a negative padding.
     const th = dilation[0] * (kernel[0] - 1), tw = dilation[1] * (kernel[1] - 1);
-    pads = { top: th >> 1, bottom: th - (th >> 1), left: tw >> 1, right: tw - (tw >> 1) };
+    for (const [total, axis] of [[th, 0], [tw, 1]] as const)
+      if (total - Math.floor(total / 2) > 2 ** 31)
+        throw new RangeError(`${where}: padding='same' needs a padding of ${total} in total along dimension ` +
+          `${axis} (dilation ${dilation[axis]} x (kernel size ${kernel[axis]} - 1)), more than 2 x 2^31`);
+    pads = { top: Math.floor(th / 2), bottom: th - Math.floor(th / 2),
+      left: Math.floor(tw / 2), right: tw - Math.floor(tw / 2) };
   } else if (typeof rawPadding === 'string') {
     throw new TypeError(`${where}: padding must be an integer, a pair, 'valid' or 'same', got ${describeValue(rawPadding)}`);
   } else {

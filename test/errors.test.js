@@ -117,3 +117,57 @@ describe('functional and misc', () => {
     expect(() => new native.Layer({ ...params, padMode: 7 }, new Float32Array(36), null)).toThrow(/padMode must be an integer in \[0, 3\]/);
   });
 });
+
+// Layers PyTorch accepts with padding, stride or dilation near 2^31 on a tiny
+// input: computed (as a zero-padded convolution would be), or refused with a
+// RangeError naming the sizes; never a wrapped size, a crash or a hang.
+describe('huge padding, stride and dilation', () => {
+  const { native, reference } = require('./helpers');
+
+  test("'same' with dilation 2^30 (total padding 2^31) runs: the centre tap times the input, plus the bias", () => {
+    const x = t([2, 2, 4, 5]);
+    expect(conv2dOutputShape(x.shape, [3, 2, 3, 5], { padding: 'same', dilation: [2 ** 30, 2 ** 29] }))
+      .toEqual([2, 3, 4, 5]);
+    const conv = new Conv2d(2, 3, [3, 5], { padding: 'same', dilation: [2 ** 30, 2 ** 29] });
+    const y = conv.forward(x);
+    expect(y.shape).toEqual([2, 3, 4, 5]);
+    // every other tap reads padding (2^29 or more away from the 4x5 input)
+    const w = conv.weight.data, b = conv.bias.data, want = new Float32Array(y.data.length);
+    for (let n = 0; n < 2; n++)
+      for (let o = 0; o < 3; o++)
+        for (let i = 0; i < 20; i++) {
+          let acc = b[o];
+          for (let c = 0; c < 2; c++) acc += w[((o * 2 + c) * 3 + 1) * 5 + 2] * x.data[(n * 2 + c) * 20 + i];
+          want[(n * 3 + o) * 20 + i] = acc;
+        }
+    for (let i = 0; i < want.length; i++) expect(Math.abs(y.data[i] - want[i])).toBeLessThanOrEqual(1e-6);
+  });
+
+  test("'same' whose padding would exceed 2^31 per side is a RangeError naming the sizes", () => {
+    expect(() => new Conv2d(1, 1, 4, { padding: 'same', dilation: 2 ** 31 }))
+      .toThrow(/padding='same' needs a padding of 6442450944 in total along dimension 0/);
+  });
+
+  test.each([
+    ['stride and padding 2^31 on 5x5', [3, 4, 3, { stride: 2 ** 31, padding: 2 ** 31 - 1 }], [1, 3, 5, 5]],
+    ['dilation and stride 2^31, 2x2 kernel', [2, 2, 2, { stride: 2 ** 31, padding: 2 ** 31, dilation: 2 ** 31 }], [1, 2, 4, 3]],
+    ['Winograd-sized 3x3 with dilation 2^20 on 1x1', [40, 36, 3, { padding: 'same', dilation: 2 ** 20 }], [1, 40, 1, 1]],
+    ['depthwise, replicate, stride 2^31', [3, 6, 3, { groups: 3, stride: 2 ** 31, padding: 2 ** 31, paddingMode: 'replicate' }], [1, 3, 2, 5]],
+  ])('%s: equals the reference', (_, args, shape) => {
+    const conv = new Conv2d(...args);
+    const x = t(shape);
+    const y = conv.forward(x);
+    const want = reference(conv, x);
+    expect(y.data.length).toBe(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(y.data[i] - want[i])).toBeLessThanOrEqual(1e-4);
+  });
+
+  test('the binding refuses a weight whose element count wraps in 64 bits (2^31 x 1 x 2^31 x 4)', () => {
+    const params = { inChannels: 1, outChannels: 2 ** 31, kernelH: 2 ** 31, kernelW: 4, strideH: 1, strideW: 1,
+      padTop: 0, padBottom: 0, padLeft: 0, padRight: 0, dilationH: 1, dilationW: 1, groups: 1, padMode: 0 };
+    let err;
+    try { new native.Layer(params, new Float32Array(0), null); } catch (e) { err = e; }
+    expect(err.name).toBe('RangeError');  // (a native error: another realm than jest's RangeError)
+    expect(err.message).toMatch(/2147483648 x 1 x 2147483648 x 4 overflows/);
+  });
+});

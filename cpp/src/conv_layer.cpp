@@ -1,9 +1,11 @@
 #include "simdconv/conv_layer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
+#include "simdconv/checked_math.h"
 #include "simdconv/thread_pool.h"
 
 namespace simdconv {
@@ -55,21 +57,73 @@ Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
 }
 
 namespace {
+std::atomic<int64_t> g_tasks{0}, g_scratch_peak{0};
+std::atomic<int> g_last_run{0};
+
+void count_tasks(int64_t n) { g_tasks.fetch_add(n, std::memory_order_relaxed); }
+void note_scratch(int64_t floats) {
+  int64_t peak = g_scratch_peak.load(std::memory_order_relaxed);
+  while (floats > peak &&
+         !g_scratch_peak.compare_exchange_weak(peak, floats, std::memory_order_relaxed)) {
+  }
+}
+
 // Per-thread scratch, grown on demand and reused across calls (no allocation
-// per call in steady state). Bounded: a B block or one padded channel plane.
-float* scratch(size_t elements) {
+// per call in steady state). A B block or one padded band: small for the
+// usual layers; one that grew past kKeepScratchFloats (a very wide image) is
+// released when its task ends (ScratchTrim), so that one call does not pin
+// that memory in every pool thread for the life of the process.
+std::vector<float>& scratch_buffer() {
   thread_local std::vector<float> buf;
-  if (buf.size() < elements) buf.resize(elements);
+  return buf;
+}
+float* scratch(int64_t elements) {
+  note_scratch(elements);
+  std::vector<float>& buf = scratch_buffer();
+  if (buf.size() < size_t(elements)) buf.resize(size_t(elements));
   return buf.data();
 }
+// Releases a per-thread buffer that grew past kKeepScratchFloats (in bytes:
+// 4 per float) when the scope ends, normally or by an exception (cancel).
+template <class T>
+struct TrimOnExit {
+  std::vector<T>& buf;
+  ~TrimOnExit() {
+    if (int64_t(buf.capacity() * sizeof(T)) > kKeepScratchFloats * int64_t(sizeof(float)))
+      std::vector<T>().swap(buf);
+  }
+};
+// The task-local form: every parallel_for task that takes scratch() holds one.
+struct ScratchTrim : TrimOnExit<float> {
+  ScratchTrim() : TrimOnExit<float>{scratch_buffer()} {}
+};
 constexpr int64_t kMaxScratch = int64_t(1) << 31;
 // The B operand packed once and shared by the threads (forward_gemm_shared):
-// at most 8 MiB, owned by the calling thread and reused across calls.
+// at most 8 MiB (= kKeepScratchFloats, so it is kept), owned by the calling
+// thread and reused across calls.
 constexpr int64_t kMaxSharedB = int64_t(2) << 20;  // floats
-float* shared_scratch(size_t elements) {
+static_assert(kMaxSharedB <= kKeepScratchFloats, "the shared B buffer is kept across calls");
+std::vector<float>& shared_scratch_buffer() {
   thread_local std::vector<float> buf;
-  if (buf.size() < elements) buf.resize(elements);
+  return buf;
+}
+float* shared_scratch(int64_t elements) {
+  note_scratch(elements);
+  std::vector<float>& buf = shared_scratch_buffer();
+  if (buf.size() < size_t(elements)) buf.resize(size_t(elements));
   return buf.data();
+}
+
+// A padding or dilated kernel extent above this many elements can make the
+// Winograd path's phase rows outgrow the output (see
+// ConvLayer::cost_follows_output); up to it, they are at most a small
+// constant factor larger than the rows the output reads, so only such
+// layers keep their raw weights for the GEMM fallback.
+constexpr int64_t kLargeGeometry = 64;
+bool geometry_may_outgrow_output(const LayerParams& p) {
+  return std::max({p.pad_top, p.pad_bottom, p.pad_left, p.pad_right,
+                   p.dilation_h * (p.kernel_h - 1), p.dilation_w * (p.kernel_w - 1)}) >
+         kLargeGeometry;
 }
 
 // Whether a 1x1 layer's kernel should read B in place (see b_in_place_)
@@ -123,6 +177,23 @@ inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int
 }
 }  // namespace
 
+CostCounters cost_counters() {
+  CostCounters c;
+  c.tasks = g_tasks.load(std::memory_order_relaxed);
+  c.scratch_peak = g_scratch_peak.load(std::memory_order_relaxed);
+  c.last_run = Algorithm(g_last_run.load(std::memory_order_relaxed));
+  return c;
+}
+
+void reset_cost_counters() {
+  g_tasks.store(0, std::memory_order_relaxed);
+  g_scratch_peak.store(0, std::memory_order_relaxed);
+}
+
+int64_t retained_scratch_floats() {
+  return int64_t(scratch_buffer().capacity() + shared_scratch_buffer().capacity());
+}
+
 ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa)
     : ConvLayer(p, weight, bias, isa, (p.validate(), choose_algorithm(p, isa))) {}
 
@@ -171,11 +242,21 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
   b_in_place_ = algo_ == Algorithm::Gemm && gemm_->fn_ldb != nullptr && p_.kernel_h == 1 &&
                 p_.kernel_w == 1 && p_.stride_h == 1 && p_.stride_w == 1 && p_.pad_top == 0 &&
                 p_.pad_bottom == 0 && p_.pad_left == 0 && p_.pad_right == 0;
+  if (algo_ == Algorithm::Winograd && geometry_may_outgrow_output(p_))
+    weight_.assign(weight, weight + p_.weight_elements());  // for the GEMM fallback
 }
 
 void ConvLayer::forward(const CallShape& s, const float* input, float* output,
                         CancelFlag cancel) const {
   const OutputSize o = output_size(p_, s);
+  if (algo_ != Algorithm::Gemm && !weight_.empty() && !cost_follows_output(s, o)) {
+    // Packing the weights costs one pass over them, less than the call.
+    const ConvLayer gemm(p_, weight_.data(), bias_.empty() ? nullptr : bias_.data(), isa_,
+                         Algorithm::Gemm);
+    gemm.forward(s, input, output, cancel);
+    return;
+  }
+  g_last_run.store(int(algo_), std::memory_order_relaxed);
   switch (algo_) {
     case Algorithm::Gemm: forward_gemm(s, o, input, output, cancel); break;
     case Algorithm::Depthwise:
@@ -183,6 +264,38 @@ void ConvLayer::forward(const CallShape& s, const float* input, float* output,
     case Algorithm::Direct: forward_direct(s, o, input, output, cancel); break;
     case Algorithm::Winograd: forward_winograd(s, o, input, output, cancel); break;
   }
+}
+
+// The direct and Winograd paths copy whole padded rows (every column from
+// the left padding to the right one, phase-split by the stride) into a band;
+// the GEMM packs only the input elements each output element reads. The
+// band is the faster layout as long as it is not much larger than what the
+// output reads; a call where it would be (huge padding, stride or dilation
+// around a small input: a 2^31-wide padded row for a 3x3 output; 1000
+// channels of 1000-column zero rows for 2 output columns) runs on the GEMM
+// instead. The rule depends only on the layer and the call's shape, never
+// on the thread count, so results stay bitwise reproducible.
+bool ConvLayer::cost_follows_output(const CallShape& s, OutputSize o) const {
+  const int64_t Wp = s.width + p_.pad_left + p_.pad_right;  // <= 3 * 2^31 (output_size)
+  if (algo_ == Algorithm::Winograd) {
+    // Padded floats per channel and image: each of the phases_w column
+    // phases pads every d-th row of the rows its tiles read (about OH, plus
+    // two halo rows per tile-row block) at the full padded width RS.
+    const int64_t d = p_.dilation_h, S = 2 * d;
+    const int64_t phases_h = std::min(d, o.height), phases_w = std::min(d, o.width);
+    const int64_t tw_n = ((o.width + d - 1) / d + 1) / 2;
+    const int64_t RS = S * std::max((Wp + S - 1) / S, tw_n + 1);
+    const int64_t limit = saturating_product({16, o.height, o.width}) / 2 + (int64_t(1) << 16);
+    return product_or_neg({phases_w, o.height + 2 * phases_h, RS}, limit) >= 0;
+  }
+  // Direct: the band of one output row is `reach` padded rows of RS floats
+  // per input channel of the group; that output row reads the group's
+  // reduction (Cin/groups x kH x kW) times OW of them.
+  const int64_t sw = p_.stride_w, RS = sw * ((Wp + sw - 1) / sw);
+  const int64_t reach = (p_.kernel_h - 1) * p_.dilation_h + 1;  // <= 2^62 + 1
+  const int64_t reads = saturating_product({8, p_.reduction(), o.width});
+  const int64_t limit = std::min(reads, INT64_MAX / 2) + (int64_t(1) << 16);
+  return product_or_neg({p_.in_per_group(), reach, RS}, limit) >= 0;
 }
 
 void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* input,
@@ -254,7 +367,9 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   const PackIm2colFn pack = gemm_->pack;
 
+  count_tasks(base_tasks * m_tiles);
   parallel_for(size_t(base_tasks * m_tiles), [&](size_t t) {
+    const ScratchTrim trim;
     check_cancel(cancel);
     int64_t r = int64_t(t);
     const int64_t mt = r % m_tiles; r /= m_tiles;
@@ -272,7 +387,7 @@ void ConvLayer::forward_gemm(const CallShape& s, OutputSize o, const float* inpu
     // Micro-panels one or two cache lines apart beyond their size, so that the
     // rows of all panels written for one K step do not share an L1 set.
     const int64_t panel_pad = pack ? std::max<int64_t>(16, nr) : 0;
-    float* bpack = scratch(size_t((std::min(kc, K) * nr + panel_pad) * ((np + nr - 1) / nr)));
+    float* bpack = scratch((std::min(kc, K) * nr + panel_pad) * ((np + nr - 1) / nr));
     if (in_place) {
       // B (k, q) is input channel k at pixel q: the kernel reads it in place.
       // A last panel narrow enough for the tail kernel is packed (one panel)
@@ -351,7 +466,7 @@ bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const floa
   if (chunk_panels < std::min<int64_t>(total_panels, threads)) return false;
   const int64_t chunks = (total_panels + chunk_panels - 1) / chunk_panels;
   chunk_panels = (total_panels + chunks - 1) / chunks;
-  float* shared = shared_scratch(size_t(chunk_panels * per_panel));
+  float* shared = shared_scratch(chunk_panels * per_panel);
   const int64_t m_panels = (M + mr - 1) / mr;
   const float* bias = bias_.empty() ? nullptr : bias_.data();
 
@@ -370,6 +485,7 @@ bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const floa
         const int64_t want = 2 * threads;
         const int64_t psplit = std::min(panels, (want + kblocks - 1) / kblocks);
         const int64_t pper = (panels + psplit - 1) / psplit;
+        count_tasks(kblocks * psplit);
         parallel_for(size_t(kblocks * psplit), [&](size_t t) {
           check_cancel(cancel);
           const int64_t kb = int64_t(t) / psplit, ps = int64_t(t) % psplit;
@@ -390,6 +506,7 @@ bool ConvLayer::forward_gemm_shared(const CallShape& s, OutputSize o, const floa
         const int64_t n_split = std::min(panels, (want2 + m_tiles - 1) / m_tiles);
         const int64_t mper = (m_panels + m_tiles - 1) / m_tiles;
         const int64_t nper = (panels + n_split - 1) / n_split;
+        count_tasks(m_tiles * n_split);
         parallel_for(size_t(m_tiles * n_split), [&](size_t t) {
           check_cancel(cancel);
           const int64_t mt = int64_t(t) / n_split, ns = int64_t(t) % n_split;
@@ -426,7 +543,8 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
   // Bands of output rows: the padded rows a band reads, for all the group's
   // channels, stay within ~256 KB (L2) and there are enough tasks for the threads.
   constexpr int64_t kBandBudget = 64 * 1024;
-  int64_t bh = std::max<int64_t>(1, (kBandBudget / std::max<int64_t>(1, cin_g * RS) - reach) / sh + 1);
+  int64_t bh = std::max<int64_t>(
+      1, (kBandBudget / std::max<int64_t>(1, saturating_product({cin_g, RS})) - reach) / sh + 1);
   bh = std::min(bh, o.height);
   const int64_t threads = int64_t(get_num_threads());
   const int64_t outer = s.batch * G;
@@ -436,14 +554,17 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
   }
   const int64_t bands = (o.height + bh - 1) / bh;
   const int64_t in_rows = (bh - 1) * sh + reach;
-  const int64_t PS = in_rows * RS;  // one channel's padded band
-  if (cin_g * PS > kMaxScratch)
-    throw std::length_error("padded input band of " + std::to_string(cin_g * PS) +
-                            " elements is larger than 2^31");
+  const int64_t PS = checked_mul(in_rows, RS, "padded input band (rows x row length)");
+  const int64_t band_n = checked_mul(cin_g, PS, "padded input band (channels x band)");
+  if (band_n > kMaxScratch)
+    throw std::length_error("padded input band of " + std::to_string(band_n) + " elements (" +
+                            std::to_string(cin_g) + " channels x " + std::to_string(in_rows) +
+                            " rows x " + std::to_string(RS) + ") is larger than 2^31");
   const int64_t taps = cin_g * kh_n * kw_n;
   // (ci, kh, kw) order, as the weights; per calling thread, reused across calls
   // (the lambda below must use the pointer: it names the caller's copy)
   thread_local std::vector<int64_t> tap_off_buf;
+  const TrimOnExit<int64_t> trim_taps{tap_off_buf};
   tap_off_buf.resize(static_cast<size_t>(taps));
   int64_t* const tap_off = tap_off_buf.data();
   for (int64_t ci = 0, t = 0; ci < cin_g; ++ci)
@@ -462,7 +583,9 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
   void (*const dw3_in_place)(const Dw3InPlaceArgs&) =
       !dw3_zero1 ? nullptr : sh == 1 ? dk->dw3s1 : sh == 2 ? dk->dw3s2 : nullptr;
 
+  count_tasks(outer * bands);
   parallel_for(size_t(outer * bands), [&](size_t t) {
+    const ScratchTrim trim;
     check_cancel(cancel);
     const int64_t band = int64_t(t) % bands, ng = int64_t(t) / bands;
     const int64_t g = ng % G, n = ng / G;
@@ -478,7 +601,7 @@ void ConvLayer::forward_direct(const CallShape& s, OutputSize o, const float* in
       return;
     }
     const int64_t rows = (oh_n - 1) * sh + reach;
-    float* buf = scratch(size_t(cin_g * PS + kDirectSlack));
+    float* buf = scratch(band_n + kDirectSlack);
     for (int64_t ci = 0; ci < cin_g; ++ci) {
       const float* plane = input + (n * p_.in_channels + g * cin_g + ci) * H * W;
       dk->pad_plane(PadPlaneArgs{plane, H, W, oh0 * sh, rows, p_.pad_top, p_.pad_left,
@@ -521,7 +644,11 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
                                  float* output, CancelFlag cancel) const {
   const int64_t C = p_.in_channels, M = p_.out_channels, H = s.height, W = s.width;
   const int64_t OH = o.height, OW = o.width;
-  const int64_t d = p_.dilation_h, phases = d * d, S = 2 * d;
+  // Only the phases that hold an output element: min(d, OH) x min(d, OW)
+  // (a 1x1 output of a layer with dilation 2^20 has one phase, not 2^40).
+  const int64_t d = p_.dilation_h, S = 2 * d;
+  const int64_t phases_h = std::min(d, OH), phases_w = std::min(d, OW);
+  const int64_t phases = phases_h * phases_w;
   // Phase (0, 0) has the most tiles: ceil(ceil(OH/d)/2) x ceil(ceil(OW/d)/2).
   const int64_t th_n = ((OH + d - 1) / d + 1) / 2, tw_n = ((OW + d - 1) / d + 1) / 2;
   // Padded rows split into S column phases (column x at phase x % S, index
@@ -560,18 +687,25 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
   const int64_t mper = (m_panels + m_tiles - 1) / m_tiles;
   const int64_t band_rows = 2 * bt + 2;
   const int64_t max_nt = bt * tw_n;
-  if (16 * std::max(C, mper * mr) * max_nt + band_rows * RS > kMaxScratch)
-    throw std::length_error("Winograd workspace larger than 2^31 elements");
+  const int64_t work_n = checked_add(
+      checked_product({16, std::max(C, mper * mr), max_nt}, "Winograd workspace (16 x channels x tiles)"),
+      checked_product({band_rows, RS}, "Winograd band (rows x padded row)"), "Winograd workspace");
+  if (work_n > kMaxScratch)
+    throw std::length_error("Winograd workspace of " + std::to_string(work_n) +
+                            " elements is larger than 2^31");
   const float* bias = bias_.empty() ? nullptr : bias_.data();
   const WinogradKernel* wk = wino_;
 
-  parallel_for(size_t(s.batch * phases * blocks * m_tiles), [&](size_t task) {
+  const int64_t tasks = checked_product({s.batch, phases, blocks, m_tiles}, "Winograd tasks");
+  count_tasks(tasks);
+  parallel_for(size_t(tasks), [&](size_t task) {
+    const ScratchTrim trim;
     check_cancel(cancel);
     int64_t r = int64_t(task);
     const int64_t mt = r % m_tiles; r /= m_tiles;
     const int64_t blk = r % blocks; r /= blocks;
     const int64_t ph = r % phases, n = r / phases;
-    const int64_t pr = ph / d, pc = ph % d;
+    const int64_t pr = ph / phases_w, pc = ph % phases_w;
     // this phase's output grid and tiles
     const int64_t sub_h = OH > pr ? (OH - pr + d - 1) / d : 0;
     const int64_t sub_w = OW > pc ? (OW - pc + d - 1) / d : 0;
@@ -585,7 +719,7 @@ void ConvLayer::forward_winograd(const CallShape& s, OutputSize o, const float* 
     // one buffer: V, then M, then the band (zeroed once: pad_plane never
     // writes the columns and rows past the padded input)
     const int64_t band_n = band_rows * RS + kDirectSlack;
-    float* v = scratch(size_t(16 * v_plane + 16 * m_plane + band_n));
+    float* v = scratch(16 * v_plane + 16 * m_plane + band_n);
     float* mbuf = v + 16 * v_plane;
     float* band = mbuf + 16 * m_plane;
     std::fill(band, band + band_n, 0.0f);

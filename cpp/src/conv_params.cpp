@@ -1,7 +1,8 @@
 #include "simdconv/conv_params.h"
 
-#include <limits>
 #include <stdexcept>
+
+#include "simdconv/checked_math.h"
 
 namespace simdconv {
 
@@ -52,9 +53,14 @@ void LayerParams::validate() const {
                                           std::to_string(groups) + ")");
   require(int(pad_mode) >= 0 && int(pad_mode) <= 3,
           "padding_mode must be zeros, reflect, replicate or circular");
-  if (weight_elements() > kMaxDim)
-    throw std::length_error("weight would have " + std::to_string(weight_elements()) +
-                            " elements, more than 2^31");
+  // Checked: e.g. 2^31 x 1 x 2^31 x 4 wraps to 0 in int64.
+  const int64_t weights = checked_product({out_channels, in_per_group(), kernel_h, kernel_w},
+                                          "weight size [out, in/groups, kH, kW]");
+  if (weights > kMaxDim)
+    throw std::length_error("weight would have " + std::to_string(weights) + " elements ([" +
+                            std::to_string(out_channels) + ", " + std::to_string(in_per_group()) +
+                            ", " + std::to_string(kernel_h) + ", " + std::to_string(kernel_w) +
+                            "]), more than 2^31");
 }
 
 OutputSize output_size(const LayerParams& p, const CallShape& s) {
@@ -76,22 +82,27 @@ OutputSize output_size(const LayerParams& p, const CallShape& s) {
   check_mode_pad(p.pad_bottom, s.height, "height");
   check_mode_pad(p.pad_left, s.width, "width");
   check_mode_pad(p.pad_right, s.width, "width");
-  const int64_t span_h = p.dilation_h * (p.kernel_h - 1) + 1;
-  const int64_t span_w = p.dilation_w * (p.kernel_w - 1) + 1;
-  const int64_t padded_h = s.height + p.pad_top + p.pad_bottom;
-  const int64_t padded_w = s.width + p.pad_left + p.pad_right;
+  // Every operand is at most 2^31 (validate, require_size), so these fit;
+  // checked all the same, so that a wider limit can never make them wrap.
+  const int64_t span_h = checked_add(checked_mul(p.dilation_h, p.kernel_h - 1, "dilated kernel height"), 1,
+                                     "dilated kernel height");
+  const int64_t span_w = checked_add(checked_mul(p.dilation_w, p.kernel_w - 1, "dilated kernel width"), 1,
+                                     "dilated kernel width");
+  const int64_t padded_h = checked_add(checked_add(s.height, p.pad_top, "padded input height"),
+                                       p.pad_bottom, "padded input height");
+  const int64_t padded_w = checked_add(checked_add(s.width, p.pad_left, "padded input width"),
+                                       p.pad_right, "padded input width");
   if (padded_h < span_h || padded_w < span_w)
     throw std::invalid_argument(
         "padded input size (" + std::to_string(padded_h) + " x " + std::to_string(padded_w) +
         ") is smaller than the dilated kernel (" + std::to_string(span_h) + " x " +
         std::to_string(span_w) + "): output size would be below 1");
   OutputSize o{(padded_h - span_h) / p.stride_h + 1, (padded_w - span_w) / p.stride_w + 1};
-  // Element counts: input, output must stay addressable.
-  const long double in_elems = (long double)s.batch * p.in_channels * s.height * s.width;
-  const long double out_elems = (long double)s.batch * p.out_channels * o.height * o.width;
-  if (in_elems > (long double)std::numeric_limits<int64_t>::max() / 4 ||
-      out_elems > (long double)std::numeric_limits<int64_t>::max() / 4)
-    throw std::length_error("tensor element count overflows");
+  // Element counts: the input and output (and their byte sizes) must be
+  // addressable, so every index computed from them fits in int64.
+  checked_product({s.batch, p.in_channels, s.height, s.width, 4}, "input bytes [N, C, H, W] x 4");
+  checked_product({s.batch, p.out_channels, o.height, o.width, 4},
+                  "output bytes [N, C, outH, outW] x 4");
   return o;
 }
 

@@ -64,10 +64,19 @@ class ConvLayer {
   void forward_winograd(const CallShape& s, OutputSize o, const float* input, float* output,
                         CancelFlag cancel) const;
 
+  // Whether this call's padded band (direct) or phase rows (Winograd) stay
+  // within a constant factor of what its output reads (see conv_layer.cpp).
+  bool cost_follows_output(const CallShape& s, OutputSize o) const;
+
   LayerParams p_;
   Isa isa_;
   Algorithm algo_;
-  std::vector<float> weight_;  // PyTorch layout, direct paths only (GEMM uses packed_)
+  // PyTorch layout: the direct paths' weights, and a Winograd layer's when
+  // its geometry could make its phase rows outgrow the output. A call where
+  // cost_follows_output() is false runs on the GEMM (whose work and scratch
+  // follow the output whatever the padding, stride and dilation), packing
+  // these for that call. Empty for the GEMM (it uses packed_).
+  std::vector<float> weight_;
   std::vector<float> bias_;
   const GemmKernel* gemm_ = nullptr;
   // GEMM whose B is the input itself (1x1, stride 1, no padding) and a
@@ -84,6 +93,21 @@ class ConvLayer {
 // Whether the Winograd algorithm can run this layer on this ISA (3x3, stride
 // 1, ungrouped, dilation_h == dilation_w, an ISA with Winograd transforms).
 bool winograd_applies(const LayerParams& p, Isa isa);
+
+// Cost counters, for tests that bound a call's work and memory by its
+// output (process-wide, since the last reset; relaxed atomics, not for
+// production decisions).
+struct CostCounters {
+  int64_t tasks = 0;          // work items forward() handed to parallel_for
+  int64_t scratch_peak = 0;   // most per-thread scratch one task asked for, in floats
+  Algorithm last_run = Algorithm::Gemm;  // the algorithm the last forward() ran
+};
+CostCounters cost_counters();
+void reset_cost_counters();
+// Floats of forward() scratch the calling thread still holds after its calls:
+// buffers above kKeepScratchFloats are released at the end of each task.
+int64_t retained_scratch_floats();
+constexpr int64_t kKeepScratchFloats = int64_t(2) << 20;  // 8 MiB
 
 // Picks the algorithm for a layer on the active ISA (exposed for tests and `info`).
 Algorithm choose_algorithm(const LayerParams& p);

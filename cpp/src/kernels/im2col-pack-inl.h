@@ -19,6 +19,7 @@
 #include <immintrin.h>
 #endif
 
+#include "simdconv/checked_math.h"
 #include "simdconv/conv_params.h"
 #include "simdconv/pack.h"
 
@@ -90,6 +91,22 @@ inline void copy_run_clipped(float* o, const float* src, int64_t len, int64_t t_
   }
 }
 #define SIMDCONV_HAVE_COPY_RUN_CLIPPED 1
+
+// A run of one input row starting at column iw (possibly far outside the
+// row: a huge padding or dilation puts it up to 2^62 columns away), of
+// which [t_lo, t_hi) lies inside: zeros when nothing does, so that the row
+// address row + iw is only formed for a run that overlaps the row (then
+// |iw| < len + W and the byte offset cannot overflow).
+inline void copy_clipped_or_zero(float* o, const float* row, int64_t iw, int64_t len, int64_t t_lo,
+                                 int64_t t_hi) {
+  if (t_lo >= t_hi) {
+    zero_run(o, len);
+    return;
+  }
+  const float* src = reinterpret_cast<const float*>(
+      reinterpret_cast<uintptr_t>(row) + uintptr_t(iw * int64_t(sizeof(float))));
+  copy_run_clipped(o, src, len, t_lo, t_hi);
+}
 #endif
 
 // o[t] = src[2t] for t < len.
@@ -139,9 +156,12 @@ bool pack_im2col_padded(const LayerParams& p, const Im2colSource& src, int64_t k
   const int64_t R = (oh_last - oh_first) * sh + (p.kernel_h - 1) * dh + 1;
   const int64_t Wp = (Wout - 1) + (p.kernel_w - 1) * dw + 1;  // band column x reads iw = x - pl
   const int64_t ci0 = k0 / taps, ci1 = (k0 + kc_len - 1) / taps;
+  // R and Wp reach 2^62 with a huge dilation or stride: their product is
+  // only formed when it fits under the cap.
+  const int64_t band_n = product_or_neg({ci1 - ci0 + 1, R, Wp}, kMaxBand);
+  if (band_n < 0) return false;
   const int64_t plane = R * Wp;
-  if ((ci1 - ci0 + 1) * plane > kMaxBand) return false;
-  if (int64_t(band.size()) < (ci1 - ci0 + 1) * plane) band.resize(size_t((ci1 - ci0 + 1) * plane));
+  if (int64_t(band.size()) < band_n) band.resize(size_t(band_n));
   float* bd = band.data();
   const int64_t x_lo = std::min(Wp, std::max<int64_t>(0, pl)), x_hi = std::max(x_lo, std::min(Wp, W + pl));
   for (int64_t ci = ci0; ci <= ci1; ++ci) {
@@ -253,9 +273,7 @@ void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0,
         } else {
           const int64_t t_lo = std::min(len, std::max<int64_t>(0, -iw));
           const int64_t t_hi = std::max(t_lo, std::min(len, W - iw));
-          const float* row = reinterpret_cast<const float*>(
-              reinterpret_cast<uintptr_t>(plane + ih * W) + uintptr_t(iw * int64_t(sizeof(float))));
-          copy_run_clipped(o, row, len, t_lo, t_hi);
+          copy_clipped_or_zero(o, plane + ih * W, iw, len, t_lo, t_hi);
         }
       }
       if (last_cols < NR) zero_run(out_k + (panels - 1) * panel_stride + last_cols, NR - last_cols);
@@ -288,9 +306,7 @@ void pack_im2col_impl(const LayerParams& p, const Im2colSource& src, int64_t k0,
           } else if (mode == PadMode::Zeros && sw == 1) {
             const int64_t t_lo = std::min(len, std::max<int64_t>(0, -iw));
             const int64_t t_hi = std::max(t_lo, std::min(len, W - iw));
-            const float* row = reinterpret_cast<const float*>(
-                reinterpret_cast<uintptr_t>(plane + mih * W) + uintptr_t(iw * int64_t(sizeof(float))));
-            copy_run_clipped(o, row, len, t_lo, t_hi);
+            copy_clipped_or_zero(o, plane + mih * W, iw, len, t_lo, t_hi);
 #endif
           } else {
             // In-range middle [t_lo, t_hi) copied; only the overhang is mapped.
