@@ -97,6 +97,7 @@ describe('"type": "Conv1d" equals the library\'s Conv1d bit for bit, and PyTorch
       '--padding', 'same', '--dilation', '2', '--padding-mode', 'reflect', files.input, '--out-dir', path.dirname(files.output)]);
     expect(r.out).toContain(`run: ${c.repr} from`);
     expect(r.out).toMatch(/\[1, 6, 11\] -> \[1, 9, 11\]/);
+    expect(r.stdout).toMatch(/GFLOP\/s\)/); // FLOPs counted for a 1-element kernelSize too
     expect(r.code).toBe(0);
     const got = loadNpy(files.output);
     expectSameBits(got, libraryLayer(c, Conv1d).forward(new Tensor(load(c.input), c.inputShape)));
