@@ -27,6 +27,7 @@ Examples:
   simdconv demo
   simdconv run --weights resnet18.safetensors --prefix conv1. --config conv1.json x1.npy x2.npy --out-dir out
   simdconv run --weights model.safetensors --prefix layer1.0.conv1. --padding 1 inputs/*.npy --out-dir out
+  simdconv run --weights model.safetensors --prefix layer1.0.conv1. --batch-norm layer1.0.bn1. --padding 1 x.npy --out-dir out
   simdconv filter --kernel gaussian:2 photos/*.jpg --out-dir blurred
   find inputs -name '*.npy' | simdconv run --weights model.safetensors --padding 1 --inputs-from - --shard 0/4 --out-dir out`);
 

@@ -34,7 +34,8 @@ const NOT_IN_THIS_VERSION: Record<string, string> = {
 };
 
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** An option's camelCase name as its flag's kebab case: batchNormEps -> batch-norm-eps. */
+export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
  * Checks the family keys of a layer from `config` (LAYER.json's path) or, when

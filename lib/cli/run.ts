@@ -8,7 +8,7 @@ import {
   UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops,
 } from './common';
 import { Shard, selectFiles, describeSelection } from './inputs';
-import { Family, FamilySpec, checkFamily, foldBatchNorm, resolvePrefix } from './layer-family';
+import { Family, FamilySpec, checkFamily, foldBatchNorm, kebab, resolvePrefix } from './layer-family';
 
 type PairV = number | [number, number];
 export interface LayerSpec extends FamilySpec {
@@ -107,7 +107,7 @@ export async function runCommand(args: string[], o: RunOptions): Promise<number>
   const simdconv = lib();
   const flagsGiven = CONV_FLAG_KEYS.filter((k) => o[k] !== undefined);
   if (o.config && flagsGiven.length)
-    throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) ` +
+    throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${kebab(k)}`).join(', ')}) ` +
       'cannot be combined: put everything in LAYER.json, or use flags only');
   const spec: LayerSpec = o.config ? readConfig(o.config) : o;
   const family = checkFamily(spec, o.config);
