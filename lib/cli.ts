@@ -4,7 +4,7 @@
 // are still written), 2 for a usage error (unknown flag, missing argument,
 // bad value).
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError, packageVersion, parseIntArg, parsePairArg, parsePaddingArg } from './cli/common';
+import { UsageError, packageVersion, parseIntArg, parseNumberArg, parsePairArg, parsePaddingArg } from './cli/common';
 import type { RunOptions } from './cli/run';
 import type { FilterOptions } from './cli/filter';
 import { DEFAULT_MAX_PIXELS } from './cli/image-limits';
@@ -27,6 +27,7 @@ Examples:
   simdconv demo
   simdconv run --weights resnet18.safetensors --prefix conv1. --config conv1.json x1.npy x2.npy --out-dir out
   simdconv run --weights model.safetensors --prefix layer1.0.conv1. --padding 1 inputs/*.npy --out-dir out
+  simdconv run --weights model.safetensors --prefix layer1.0.conv1. --batch-norm layer1.0.bn1. --padding 1 x.npy --out-dir out
   simdconv filter --kernel gaussian:2 photos/*.jpg --out-dir blurred
   find inputs -name '*.npy' | simdconv run --weights model.safetensors --padding 1 --inputs-from - --shard 0/4 --out-dir out`);
 
@@ -55,11 +56,18 @@ Examples:
     });
 
   program.command('run')
-    .description('apply one Conv2d, with weights from a PyTorch .safetensors state_dict, to .npy files')
-    .argument('[inputs...]', 'float32 .npy inputs, [N, C, H, W] or [C, H, W]; each output is written to DIR/<input file name>')
+    .description('apply one Conv2d or Conv1d, with weights from a PyTorch .safetensors state_dict, to .npy files')
+    .argument('[inputs...]', 'float32 .npy inputs, [N, C, H, W] or [C, H, W] (Conv1d: [N, C, L] or [C, L]); ' +
+      'each output is written to DIR/<input file name>')
     .requiredOption('--weights <file>', 'a .safetensors file (float32, float16 or bfloat16)')
     .option('--prefix <p>', "the layer's key prefix in the state_dict, e.g. 'layer1.0.conv1.' (reads <p>weight, <p>bias)", '')
     .option('--config <layer.json>', 'the layer in PyTorch argument names: {"in_channels": 3, "out_channels": 16, "kernel_size": 3, "padding": 1, ...}')
+    .option('--type <type>', 'Conv2d or Conv1d (default Conv2d)')
+    .option('--batch-norm <prefix>', "fold the BatchNorm with this key prefix in the weights file, e.g. 'bn1.' (fuse_conv_bn_eval)")
+    .option('--batch-norm-eps <eps>', "that BatchNorm's eps (default 1e-5, PyTorch's; a state_dict does not hold it)", parseNumberArg(0))
+    // In the contract, but not in this version: accepted only to be refused by name (exit 2).
+    .addOption(new Option('--output-padding <p>').hideHelp())
+    .addOption(new Option('--activation <name>').hideHelp())
     .option('--in-channels <n>', 'default: from the weight shape', parseIntArg(1))
     .option('--out-channels <n>', 'default: from the weight shape', parseIntArg(1))
     .option('--kernel-size <k>', 'k or kh,kw (default: from the weight shape)', parsePairArg(1))

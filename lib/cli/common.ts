@@ -52,6 +52,15 @@ export function parsePaddingArg(v: string): number | [number, number] | 'same' |
   }
 }
 
+/** A finite number >= min, e.g. "1e-3". */
+export function parseNumberArg(min: number) {
+  return (v: string): number => {
+    const n = v.trim() === '' ? NaN : Number(v);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a finite number >= ${min} (e.g. 1e-3), got '${v}'`);
+    return n;
+  };
+}
+
 // ---- files ----
 
 /**
@@ -244,8 +253,8 @@ export function printSummary(command: string, s: Summary, outDir: string): void 
     `${s.ok} written to ${outDir}` + (s.failed ? `, ${s.failed} failed` : ''));
 }
 
-/** FLOPs of one forward: 2 * N * Cout * Hout * Wout * (Cin / groups) * kH * kW. */
-export function convFlops(outShape: readonly number[], conv: { inChannels: number; groups: number; kernelSize: [number, number] }): number {
-  const outElems = outShape.reduce((a, b) => a * b, 1);
-  return 2 * outElems * (conv.inChannels / conv.groups) * conv.kernelSize[0] * conv.kernelSize[1];
+/** FLOPs of one forward: 2 * (output elements) * (Cin / groups) * (kernel elements: kH * kW, or k for Conv1d). */
+export function convFlops(outShape: readonly number[], conv: { inChannels: number; groups: number; kernelSize: readonly number[] }): number {
+  const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  return 2 * product(outShape) * (conv.inChannels / conv.groups) * product(conv.kernelSize);
 }

@@ -1,15 +1,17 @@
-// `simdconv run`: one Conv2d with PyTorch weights over many .npy files.
+// `simdconv run`: one Conv2d or Conv1d with PyTorch weights (and optionally
+// the BatchNorm after it, folded in) over many .npy files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
+import type { Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
 import { skippedDtype } from '../io/skipped';
 import {
   UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops,
 } from './common';
 import { Shard, selectFiles, describeSelection } from './inputs';
+import { Family, FamilySpec, checkFamily, foldBatchNorm, kebab, resolvePrefix } from './layer-family';
 
 type PairV = number | [number, number];
-export interface LayerSpec {
+export interface LayerSpec extends FamilySpec {
   inChannels?: number;
   outChannels?: number;
   kernelSize?: PairV;
@@ -35,6 +37,7 @@ export interface RunOptions extends LayerSpec {
 const CONFIG_KEYS: Record<string, keyof LayerSpec> = {
   in_channels: 'inChannels', out_channels: 'outChannels', kernel_size: 'kernelSize', stride: 'stride',
   padding: 'padding', dilation: 'dilation', groups: 'groups', bias: 'bias', padding_mode: 'paddingMode',
+  type: 'type', output_padding: 'outputPadding', activation: 'activation', batch_norm: 'batchNorm', batch_norm_eps: 'batchNormEps',
 };
 export const CONV_FLAG_KEYS = Object.values(CONFIG_KEYS);
 
@@ -59,8 +62,9 @@ export function readConfig(file: string): LayerSpec {
 }
 
 /** The layer: the spec, with in/out channels, kernel size and bias taken from the weights when not given. */
-export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefix: string, weightsFile: string): Conv2d {
-  const { Conv2d } = lib();
+export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefix: string, weightsFile: string,
+  type: Family['type'] = 'Conv2d'): Conv2d | Conv1d {
+  const { Conv1d, Conv2d } = lib();
   const wKey = `${prefix}weight`;
   const w = Object.hasOwn(state, wKey) ? state[wKey] : undefined;
   if (!w) {
@@ -71,18 +75,27 @@ export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefi
       (keys.length ? `; weights in the file: ${keys.join(', ')}${keys.length === 8 ? ', ...' : ''} ` +
         "(--prefix is what comes before 'weight', e.g. --prefix layer1.0.conv1.)" : ''));
   }
-  if (w.shape.length !== 4)
-    throw new Error(`'${wKey}' in ${weightsFile} has shape [${w.shape.join(', ')}]: a Conv2d weight is 4-D [out, in/groups, kH, kW]`);
+  const dims = type === 'Conv1d' ? 3 : 4;
+  if (w.shape.length !== dims) {
+    const other = w.shape.length === 3 ? 'Conv1d' : w.shape.length === 4 ? 'Conv2d' : null;
+    throw new Error(`'${wKey}' in ${weightsFile} has shape [${w.shape.join(', ')}]: a ${type} weight is ` +
+      (type === 'Conv1d' ? '3-D [out, in/groups, k]' : '4-D [out, in/groups, kH, kW]') +
+      (other ? ` (a ${w.shape.length}-D weight is a ${other}'s: give "type": "${other}" in LAYER.json, or --type ${other})` : ''));
+  }
   const groups = spec.groups ?? 1;
   const options: Conv2dOptions = {
     stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups,
     bias: spec.bias ?? Object.hasOwn(state, `${prefix}bias`), paddingMode: spec.paddingMode,
   };
   for (const k of Object.keys(options) as (keyof Conv2dOptions)[]) if (options[k] === undefined) delete options[k];
-  let conv: Conv2d;
+  const inChannels = spec.inChannels ?? w.shape[1] * (typeof groups === 'number' ? groups : 1);
+  const outChannels = spec.outChannels ?? w.shape[0];
+  let conv: Conv2d | Conv1d;
   try {
-    conv = new Conv2d(spec.inChannels ?? w.shape[1] * (typeof groups === 'number' ? groups : 1),
-      spec.outChannels ?? w.shape[0], spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
+    // Conv1d checks its 1-D options itself (an integer or PyTorch's 1-tuple; a pair from the flags is its error).
+    conv = type === 'Conv1d'
+      ? new Conv1d(inChannels, outChannels, (spec.kernelSize ?? w.shape[2]) as number, options as Conv1dOptions)
+      : new Conv2d(inChannels, outChannels, spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
   } catch (err) {
     throw new UsageError(`invalid layer: ${(err as Error).message}`);
   }
@@ -94,21 +107,23 @@ export async function runCommand(args: string[], o: RunOptions): Promise<number>
   const simdconv = lib();
   const flagsGiven = CONV_FLAG_KEYS.filter((k) => o[k] !== undefined);
   if (o.config && flagsGiven.length)
-    throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) ` +
+    throw new UsageError(`--config and conv flags (${flagsGiven.map((k) => `--${kebab(k)}`).join(', ')}) ` +
       'cannot be combined: put everything in LAYER.json, or use flags only');
   const spec: LayerSpec = o.config ? readConfig(o.config) : o;
+  const family = checkFamily(spec, o.config);
   const files = await selectFiles(args, o, 'inputs', { '--weights': o.weights, '--config': o.config });
   const { inputs, outputs } = files;
   if (o.threads !== undefined) simdconv.setNumThreads(o.threads);
 
   const state = simdconv.loadSafetensors(o.weights);
-  let prefix = o.prefix;
-  // PyTorch prefixes end with '.': accept 'layer1.0.conv1' for 'layer1.0.conv1.'.
-  if (prefix && !prefix.endsWith('.') && !Object.hasOwn(state, `${prefix}weight`) && Object.hasOwn(state, `${prefix}.weight`))
-    prefix += '.';
-  const conv = buildLayer(spec, state, prefix, o.weights);
+  // PyTorch prefixes end with '.': accept 'layer1.0.conv1' for 'layer1.0.conv1.' (and 'bn1' for 'bn1.').
+  const prefix = resolvePrefix(state, o.prefix, 'weight');
+  const bn = family.batchNorm && { ...family.batchNorm, prefix: resolvePrefix(state, family.batchNorm.prefix, 'running_mean') };
+  const unfused = buildLayer(spec, state, prefix, o.weights, family.type);
+  const conv = bn ? foldBatchNorm(unfused, state, bn, o.weights) : unfused;
   ensureDir(o.outDir);
-  console.log(`run: ${String(conv)} from ${o.weights}${prefix ? ` (prefix '${prefix}')` : ''}, ` +
+  console.log(`run: ${String(conv)} from ${o.weights}${prefix ? ` (prefix '${prefix}')` : ''}` +
+    `${bn ? ` with the BatchNorm '${bn.prefix}' folded in (eps ${bn.eps})` : ''}, ` +
     `${describeSelection(files, o.shard)}, ${simdconv.getNumThreads()} threads`);
 
   const summary = await processFiles('run', inputs, o.jobs, async (input, i) => {
