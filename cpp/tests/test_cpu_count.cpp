@@ -39,7 +39,7 @@ const char* kV2Mountinfo =
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
+  std::ofstream(p, std::ios::binary) << text;  // binary: no "\r\n" on Windows, as in /proc
 }
 
 void parsing() {
