@@ -25,7 +25,10 @@ int64_t integer_field(const Napi::Object& o, const char* field, int64_t min, int
 simdconv::CallShape call_shape(const Napi::CallbackInfo& info, size_t first);
 // Layer geometry from the plain object the JS layer passes.
 simdconv::LayerParams layer_params(const Napi::Value& v);
-// Requires `length` elements exactly.
+// Requires `want` elements exactly. Callers compute `want` only after
+// LayerParams::validate() / output_size() accepted the sizes: both refuse,
+// with a RangeError naming them, any weight, input or output whose element
+// (and byte) count overflows int64, so the product here cannot wrap.
 void require_length(Napi::Env env, const FloatArray& a, int64_t want, const char* name);
 
 // Runs f, turning C++ exceptions into JS exceptions of the matching kind.

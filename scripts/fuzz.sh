@@ -2,14 +2,14 @@
 # Builds the libFuzzer target cpp/fuzz/fuzz_conv_layer.cpp (clang++,
 # -fsanitize=fuzzer,address,undefined) and runs it over the seed corpus
 # cpp/fuzz/corpus plus a bounded number of mutated inputs:
-#   scripts/fuzz.sh [RUNS]     (default SIMDCONV_FUZZ_RUNS or 4000)
+#   scripts/fuzz.sh [RUNS]     (default SIMDCONV_FUZZ_RUNS or 20000)
 # The default is sized for a CI run of a minute or two on 2 cores. New
 # inputs go to a temporary directory, so the committed corpus stays as
 # scripts/fuzz_seeds.py wrote it. Exits 0 with a message when clang++ or its
 # fuzzer runtime is missing (.ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-${SIMDCONV_FUZZ_RUNS:-4000}}
+runs=${1:-${SIMDCONV_FUZZ_RUNS:-20000}}
 jobs=$(nproc 2>/dev/null || echo 2)
 
 if ! command -v clang++ >/dev/null; then

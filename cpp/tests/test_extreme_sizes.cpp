@@ -82,7 +82,7 @@ std::vector<Case> cases() {
 }
 
 // forward() of every algorithm that can run the layer, on every ISA, with 1
-// and 2 threads, against the reference.
+// and 2 threads (bitwise equal), against the reference.
 void check_case(const Case& c, std::mt19937& rng, int& compared) {
   const LayerParams& p = c.p;
   const OutputSize o = output_size(p, c.s);
@@ -101,7 +101,8 @@ void check_case(const Case& c, std::mt19937& rng, int& compared) {
                                     p.groups > 1 ? Algorithm::GroupedDirect : Algorithm::Direct};
     if (p.in_per_group() == 1) algos.push_back(Algorithm::Depthwise);
     if (winograd_applies(p, isa)) algos.push_back(Algorithm::Winograd);
-    for (Algorithm a : algos)
+    for (Algorithm a : algos) {
+      std::vector<float> one_thread;  // 2 threads must give the same bits
       for (int threads : {1, 2}) {
         set_num_threads(threads);
         std::vector<float> got(out_n, std::nanf(""));
@@ -132,7 +133,12 @@ void check_case(const Case& c, std::mt19937& rng, int& compared) {
             ok = false;
           }
         compared += ok;
+        if (threads == 1) one_thread = got;
+        else
+          CHECK(std::memcmp(one_thread.data(), got.data(), out_n * sizeof(float)) == 0,
+                "%s: isa=%s algo=%s: 1 and 2 threads differ", c.name, isa_name(isa), algorithm_name(a));
       }
+    }
   }
   set_num_threads(saved);
 }

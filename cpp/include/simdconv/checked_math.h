@@ -11,21 +11,23 @@
 
 namespace simdconv {
 
+// Throws std::length_error "what: a OP b overflows 64-bit integers".
+[[noreturn]] inline void throw_overflow(const char* what, int64_t a, const char* op, int64_t b) {
+  throw std::length_error(std::string(what) + ": " + std::to_string(a) + op + std::to_string(b) +
+                          " overflows 64-bit integers");
+}
+
 // a * b, or std::length_error naming `what` and both operands.
 inline int64_t checked_mul(int64_t a, int64_t b, const char* what) {
   int64_t r;
-  if (__builtin_mul_overflow(a, b, &r))
-    throw std::length_error(std::string(what) + ": " + std::to_string(a) + " x " +
-                            std::to_string(b) + " overflows 64-bit integers");
+  if (__builtin_mul_overflow(a, b, &r)) throw_overflow(what, a, " x ", b);
   return r;
 }
 
 // a + b, or std::length_error naming `what` and both operands.
 inline int64_t checked_add(int64_t a, int64_t b, const char* what) {
   int64_t r;
-  if (__builtin_add_overflow(a, b, &r))
-    throw std::length_error(std::string(what) + ": " + std::to_string(a) + " + " +
-                            std::to_string(b) + " overflows 64-bit integers");
+  if (__builtin_add_overflow(a, b, &r)) throw_overflow(what, a, " + ", b);
   return r;
 }
 
