@@ -62,7 +62,7 @@ export function runAsync(layer: NativeLayer, g: Geometry, input: unknown, out: u
     const s = checkSignal(signal, where);
     // Without `out`, the native side makes the result array (and writes it in place).
     const p = prepare(g, input, out, where, false);
-    if (s?.aborted) throw abortError(s.reason);
+    if (s?.aborted) throw abortErrorOf(s);
     if (p.n === 0) return resolve(p.out ?? Tensor.zeros(p.shape));
     let settled = false;
     // Never throws: anything that goes wrong here rejects the call.
