@@ -98,13 +98,13 @@ void deliver(Napi::Env env, Napi::Function, EnvJobs* jobs, AsyncJob* job) {
     return;
   }
   std::unique_ptr<AsyncJob> owned(job);
-  jobs->delivered(env);
   // Nothing may throw out of here (that would be std::terminate). An error
   // from the callback (or from N-API) is re-raised as an uncaught exception:
   // Node-API would otherwise only print a deprecation warning for it, and
   // whoever waits on the callback would wait forever. While the env is being
   // torn down, napi_fatal_exception refuses to run JS, so it is dropped.
   try {
+    jobs->delivered(env);  // Unref throws while a worker is being terminated
     Napi::HandleScope scope(env);
     owned->callback.Call(outcome(env, *owned));
   } catch (const Napi::Error& e) {

@@ -191,18 +191,15 @@ describe('signals', () => {
         removeGetterThrowsAtCompletion: throwsAfter(base(), 'removeEventListener', 1),
         addThrows: { ...base(), addEventListener() { throw new Error('add threw'); } },
         abortedGetterThrows: throwsAfter(base(), 'aborted', 0),
-        reasonGetterThrows: (() => {
-          let fire;
-          const sig = { aborted: false, addEventListener(t, f) { fire = f; }, removeEventListener() {},
-            get reason() { throw new Error('reason threw'); } };
-          setImmediate(() => { sig.aborted = true; fire(); });
-          return sig;
-        })(),
+        reasonGetterThrows: { aborted: false, addEventListener(t, f) { this.fire = f; }, removeEventListener() {},
+          get reason() { throw new Error('reason threw'); } },
       };
       for (const [name, signal] of Object.entries(cases)) {
         settle(small.forwardAsync(x, { signal }));
         outcomes[outcomes.length - 1].case = name;
-      }`);
+      }
+      cases.reasonGetterThrows.aborted = true; // before any call can settle
+      cases.reasonGetterThrows.fire();`);
     const byCase = Object.fromEntries(r.map((o) => [o.case, o]));
     expect(byCase.removeThrows).toMatchObject({ state: 'rejected', message: 'remove threw' });
     expect(byCase.removeGetterThrowsAtCompletion).toMatchObject({ state: 'rejected', message: 'getter removeEventListener' });
