@@ -43,13 +43,16 @@ class EnvJobs {
     if (--in_flight_ == 0) tsfn_.Unref(env);
   }
 
-  // Runner thread: hand the finished job to the JS thread, then forget it.
-  // The job leaves the set last, so shutdown() cannot return while the runner
-  // still uses this env's thread-safe function.
+  // Runner thread: forget the finished job and hand it to the JS thread, both
+  // under the lock. Once handed over, the JS thread may free the job and a
+  // new one may be allocated at the same address and tracked; erasing after
+  // the hand-off would then untrack that new job, and shutdown() could return
+  // while it still runs. Holding the lock across the hand-off also keeps
+  // shutdown() from returning while this env's thread-safe function is used.
   void finish(AsyncJob* j) {
-    if (tsfn_.NonBlockingCall(j) != napi_ok) drop_without_napi(j);
     std::lock_guard<std::mutex> lk(mu_);
     jobs_.erase(j);
+    if (tsfn_.NonBlockingCall(j) != napi_ok) drop_without_napi(j);
     cv_.notify_all();
   }
 
@@ -70,28 +73,45 @@ class EnvJobs {
 
 namespace {
 
+// The callback's arguments: (null, result), or (error) when the call rejects.
+std::vector<napi_value> outcome(Napi::Env env, AsyncJob& job) {
+  // A cancelled call is an AbortError even if its work ended: the caller was
+  // told so (the promise already rejected) and `out` must stay untouched.
+  if (job.cancel->load()) job.failure = AsyncJob::Failure::Aborted, job.message = "The operation was aborted";
+  try {
+    if (job.failure == AsyncJob::Failure::None)
+      return {env.Null(), job.commit ? job.commit(env, job.keep_alive) : env.Undefined()};
+    Napi::Error err = job.failure == AsyncJob::Failure::Range ? Napi::RangeError::New(env, job.message)
+                                                               : Napi::Error::New(env, job.message);
+    if (job.failure == AsyncJob::Failure::Aborted) err.Set("name", Napi::String::New(env, "AbortError"));
+    return {err.Value()};
+  } catch (const Napi::Error& e) {
+    return {e.Value()};
+  } catch (const std::exception& e) {
+    return {Napi::Error::New(env, e.what()).Value()};
+  }
+}
+
 void deliver(Napi::Env env, Napi::Function, EnvJobs* jobs, AsyncJob* job) {
   if (env == nullptr) {
     drop_without_napi(job);
     return;
   }
   std::unique_ptr<AsyncJob> owned(job);
-  jobs->delivered(env);
-  // A worker being terminated makes N-API calls fail: nothing may throw out
-  // of here (that would be std::terminate), so such failures are dropped.
+  // Nothing may throw out of here (that would be std::terminate). An error
+  // from the callback (or from N-API) is re-raised as an uncaught exception:
+  // Node-API would otherwise only print a deprecation warning for it, and
+  // whoever waits on the callback would wait forever. While the env is being
+  // torn down, napi_fatal_exception refuses to run JS, so it is dropped.
   try {
+    jobs->delivered(env);  // Unref throws while a worker is being terminated
     Napi::HandleScope scope(env);
-    Napi::Value arg = env.Null();
-    if (owned->failure != AsyncJob::Failure::None) {
-      Napi::Error err = owned->failure == AsyncJob::Failure::Range
-                            ? Napi::RangeError::New(env, owned->message)
-                            : Napi::Error::New(env, owned->message);
-      if (owned->failure == AsyncJob::Failure::Aborted)
-        err.Set("name", Napi::String::New(env, "AbortError"));
-      arg = err.Value();
+    owned->callback.Call(outcome(env, *owned));
+  } catch (const Napi::Error& e) {
+    try {
+      napi_fatal_exception(env, e.Value());
+    } catch (const Napi::Error&) {  // Value() failed: the env is going away
     }
-    owned->callback.Call({arg});
-  } catch (const Napi::Error&) {
   }
 }
 
@@ -128,7 +148,7 @@ class Runner {
 
   static void run(AsyncJob* job) {
     try {
-      if (job->shutdown.load()) throw simdconv::Cancelled();
+      if (job->shutdown.load() || job->cancel->load()) throw simdconv::Cancelled();
       job->work(reinterpret_cast<const volatile int32_t*>(&job->shutdown));
     } catch (const simdconv::Cancelled&) {
       job->failure = AsyncJob::Failure::Aborted;

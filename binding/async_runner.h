@@ -5,8 +5,8 @@
 //
 // Each environment (main thread or worker_thread) has one thread-safe function
 // for delivering results and tracks its jobs; when it shuts down, its queued
-// and running jobs are cancelled and it waits until none touches its buffers
-// or its thread-safe function any more.
+// and running jobs are cancelled and it waits until none touches its
+// thread-safe function any more.
 #pragma once
 #include <napi.h>
 
@@ -20,13 +20,21 @@ namespace binding {
 
 class EnvJobs;
 
-// One call: `work` runs on the runner thread; `done` runs on the JS thread
-// afterwards with the outcome (empty message = success).
+// One call: `work` runs on the runner thread and must touch only memory the
+// job owns or that no JS code can reach (JS may detach, resize or free any
+// buffer it holds meanwhile); `commit` runs on the JS thread afterwards, only
+// if `work` succeeded and the call was not cancelled, and returns the result
+// (a thrown Napi::Error rejects). Then `callback(err, result)` runs on the JS
+// thread: (null, result) or (error, undefined).
 struct AsyncJob {
   enum class Failure { None, Aborted, Range, Other };
   std::function<void(const volatile int32_t* shutdown)> work;  // throws on failure
+  std::function<Napi::Value(Napi::Env, const std::vector<Napi::ObjectReference>& kept)> commit;
   Napi::FunctionReference callback;
-  std::vector<Napi::ObjectReference> keep_alive;  // typed arrays used by `work`
+  std::vector<Napi::ObjectReference> keep_alive;  // JS objects `commit` reads
+  // Set by the caller's cancel function (JS thread); read by `work` and at
+  // delivery: a cancelled call reports AbortError even when its work ended.
+  std::shared_ptr<std::atomic<int32_t>> cancel = std::make_shared<std::atomic<int32_t>>(0);
   Failure failure = Failure::None;
   std::string message;
   std::atomic<int32_t> shutdown{0};

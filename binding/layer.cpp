@@ -1,5 +1,7 @@
 #include "layer.h"
 
+#include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -14,22 +16,62 @@ struct Call {
   simdconv::CallShape shape;
   const float* input;
   float* output;
+  size_t input_length;
+  size_t output_length;
 };
 
-Call check_call(const Napi::CallbackInfo& info, const simdconv::ConvLayer& layer) {
+// A forwardAsync call's own memory. While the runner thread computes, JS may
+// transfer the caller's arrays away (their memory then belongs to the
+// receiver, which may free it) or shrink a resizable ArrayBuffer (its pages
+// are decommitted), and Node-API offers no way to pin a backing store. So the
+// job reads a copy of the input taken at the call, and writes either into a
+// result array that only it can reach (no `out` given) or into an output of
+// its own, copied into the caller's `out` on the JS thread once `out` is
+// checked to be intact. The input copy is O(input), small next to the
+// convolution; the output is allocated when the job starts, so queued jobs
+// hold only their input copy.
+struct OwnedBuffers {
+  std::unique_ptr<float[]> input;
+  std::unique_ptr<float[]> output;  // used when the caller gave `out`
+  float* result = nullptr;          // else: the data of the unreachable result array
+  size_t input_length = 0;
+  size_t output_length = 0;
+};
+
+// `v`, a Float32Array of `length` elements at the call, as it is now; throws
+// (rejecting the call) if it was detached or resized meanwhile.
+Napi::Float32Array unchanged(const Napi::Value& v, size_t length, const char* name) {
+  Napi::Env env = v.Env();
+  const auto a = v.As<Napi::Float32Array>();
+  if (a.ArrayBuffer().IsDetached())
+    throw Napi::TypeError::New(env, std::string("forwardAsync: ") + name +
+                                        " was detached while the call ran (transferred by postMessage or "
+                                        "structuredClone?)");
+  if (a.ElementLength() != length)
+    throw Napi::RangeError::New(env, std::string("forwardAsync: ") + name + " was resized while the call ran: " +
+                                         std::to_string(a.ElementLength()) + " elements, expected " +
+                                         std::to_string(length));
+  return a;
+}
+
+// With `out_optional`, a null/undefined out is allowed (output null, its length still set).
+Call check_call(const Napi::CallbackInfo& info, const simdconv::ConvLayer& layer, bool out_optional = false) {
   Napi::Env env = info.Env();
   const FloatArray in = float_array(info[0], "input");
   const simdconv::CallShape s = call_shape(info, 1);
-  const FloatArray out = float_array(info[4], "out");
+  const bool no_out = out_optional && (info[4].IsNull() || info[4].IsUndefined());
+  const FloatArray out = no_out ? FloatArray{} : float_array(info[4], "out");
   const simdconv::LayerParams& p = layer.params();
   const simdconv::OutputSize o = guard(env, [&] { return simdconv::output_size(p, s); });
   require_length(env, in, s.batch * p.in_channels * s.height * s.width, "input");
-  require_length(env, out, s.batch * p.out_channels * o.height * o.width, "out");
+  const int64_t out_length = s.batch * p.out_channels * o.height * o.width;
+  if (no_out) return Call{s, in.data, nullptr, in.length, size_t(out_length)};
+  require_length(env, out, out_length, "out");
   const char* in_begin = reinterpret_cast<const char*>(in.data);
   const char* out_begin = reinterpret_cast<const char*>(out.data);
   if (in_begin < out_begin + out.length * 4 && out_begin < in_begin + in.length * 4)
     throw Napi::Error::New(env, "out must not share memory with input");
-  return Call{s, in.data, out.data};
+  return Call{s, in.data, out.data, in.length, out.length};
 }
 
 }  // namespace
@@ -75,26 +117,57 @@ Napi::Value Layer::Forward(const Napi::CallbackInfo& info) {
 
 Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Call c = check_call(info, *layer_);
-  const int32_t* cancel = nullptr;
-  if (!info[5].IsNull() && !info[5].IsUndefined()) {
-    if (!info[5].IsTypedArray() || info[5].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[5].As<Napi::Int32Array>().ElementLength() < 1)
-      throw Napi::TypeError::New(env, "cancel flag must be an Int32Array of length >= 1");
-    cancel = info[5].As<Napi::Int32Array>().Data();
-  }
-  if (!info[6].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
+  const Call c = check_call(info, *layer_, /*out_optional=*/true);
+  if (!info[5].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
   auto job = std::make_unique<AsyncJob>();
+  auto bufs = std::make_shared<OwnedBuffers>();
+  bufs->input_length = c.input_length;
+  bufs->output_length = c.output_length;
+  // Without `out`, the result goes into a Float32Array made here that no JS
+  // code can reach before the callback: nothing can detach, resize or free
+  // it, so the job writes into it directly (no output copy).
+  Napi::Value out = info[4];
+  if (c.output == nullptr) {
+    Napi::Float32Array result = guard(env, [&] { return Napi::Float32Array::New(env, c.output_length); });
+    bufs->result = result.Data();
+    out = result;
+  }
+  guard(env, [&] {
+    bufs->input.reset(new float[c.input_length]);
+    std::memcpy(bufs->input.get(), c.input, c.input_length * sizeof(float));
+  });
   std::shared_ptr<const simdconv::ConvLayer> layer = layer_;  // the weights this call started with
-  job->work = [layer, c, cancel](const volatile int32_t* shutdown) {
-    layer->forward(c.shape, c.input, c.output, simdconv::CancelFlag{cancel, shutdown});
+  const auto* cancel = reinterpret_cast<const volatile int32_t*>(job->cancel.get());
+  job->work = [layer, shape = c.shape, bufs, cancel](const volatile int32_t* shutdown) {
+    float* dst = bufs->result;
+    if (dst == nullptr) {
+      bufs->output.reset(new float[bufs->output_length]);
+      dst = bufs->output.get();
+    }
+    layer->forward(shape, bufs->input.get(), dst, simdconv::CancelFlag{cancel, shutdown});
+    bufs->input.reset();  // not needed any more: free it before the JS thread gets to the job
   };
-  job->callback = Napi::Persistent(info[6].As<Napi::Function>());
-  // The typed arrays stay alive until the callback, whatever JS drops.
-  for (size_t i : {size_t(0), size_t(4), size_t(5)})
-    if (info[i].IsObject()) job->keep_alive.emplace_back(Napi::Persistent(info[i].As<Napi::Object>()));
+  job->commit = [bufs](Napi::Env, const std::vector<Napi::ObjectReference>& kept) -> Napi::Value {
+    unchanged(kept[0].Value(), bufs->input_length, "input");
+    if (bufs->result != nullptr) return kept[1].Value();
+    Napi::Float32Array out = unchanged(kept[1].Value(), bufs->output_length, "out");
+    std::memcpy(out.Data(), bufs->output.get(), bufs->output_length * sizeof(float));
+    return out;
+  };
+  job->callback = Napi::Persistent(info[5].As<Napi::Function>());
+  job->keep_alive.emplace_back(Napi::Persistent(info[0].As<Napi::Object>()));
+  job->keep_alive.emplace_back(Napi::Persistent(out.As<Napi::Object>()));
+  // The caller's way to cancel: sets the job's own flag (never memory JS can take away).
+  std::shared_ptr<std::atomic<int32_t>> flag = job->cancel;
+  Napi::Function cancel_fn = Napi::Function::New(
+      env,
+      [flag](const Napi::CallbackInfo& ci) {
+        flag->store(1);
+        return ci.Env().Undefined();
+      },
+      "cancel");
   submit(env, std::move(job));
-  return env.Undefined();
+  return cancel_fn;
 }
 
 Napi::Value Layer::Algorithm(const Napi::CallbackInfo& info) {

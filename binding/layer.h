@@ -19,7 +19,7 @@ class Layer : public Napi::ObjectWrap<Layer> {
  private:
   Napi::Value SetWeights(const Napi::CallbackInfo& info);    // (weight, bias | null)
   Napi::Value Forward(const Napi::CallbackInfo& info);       // (input, n, h, w, out)
-  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);  // (input, n, h, w, out, cancel, cb)
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);  // (input, n, h, w, out, cb) -> cancel()
   Napi::Value Algorithm(const Napi::CallbackInfo& info);
   Napi::Value Isa(const Napi::CallbackInfo& info);
 

@@ -17,8 +17,13 @@ export interface NativeLayerParams {
 export interface NativeLayer {
   setWeights(weight: Float32Array, bias: Float32Array | null): void;
   forward(input: Float32Array, n: number, h: number, w: number, out: Float32Array): Float32Array;
-  forwardAsync(input: Float32Array, n: number, h: number, w: number, out: Float32Array,
-               cancel: Int32Array | null, callback: (err: Error | null) => void): void;
+  /**
+   * Computes from a copy of `input`; with `out`, into memory of its own, copied into `out` on the
+   * JS thread (if not cancelled, and after checking that input and out are still attached and
+   * sized); without, into a new array passed to the callback. Returns the call's cancel function.
+   */
+  forwardAsync(input: Float32Array, n: number, h: number, w: number, out: Float32Array | null,
+               callback: (err: Error | null, result?: Float32Array) => void): () => void;
   readonly algorithm: string;
   readonly isa: string;
 }

@@ -6,19 +6,22 @@ import { Geometry, outputShape, inputDims } from './geometry';
 import { describeValue } from './args';
 import type { NativeLayer } from './native';
 
-interface Prepared { input: Tensor; out: Tensor; n: number; h: number; w: number }
+interface Prepared { input: Tensor; out: Tensor | undefined; shape: number[]; n: number; h: number; w: number }
 
-function prepare(g: Geometry, input: unknown, out: unknown, where: string): Prepared {
+/** The checked call; with `allocate`, a new output tensor when the caller gave no `out`. */
+function prepare(g: Geometry, input: unknown, out: unknown, where: string, allocate: boolean): Prepared {
   const x = asTensor(input, `${where}: input`);
   const shape = outputShape(g, x.shape, where);
   const d = inputDims(x.shape, where);
-  return { input: x, out: outputTensor(out, shape, x, where), n: d.n, h: d.h, w: d.w };
+  const o = out === undefined && !allocate ? undefined : outputTensor(out, shape, x, where);
+  return { input: x, out: o, shape, n: d.n, h: d.h, w: d.w };
 }
 
 export function runSync(layer: NativeLayer, g: Geometry, input: unknown, out: unknown, where: string): Tensor {
-  const p = prepare(g, input, out, where);
-  if (p.n > 0) layer.forward(p.input.data, p.n, p.h, p.w, p.out.data);
-  return p.out;
+  const p = prepare(g, input, out, where, true);
+  const o = p.out as Tensor;
+  if (p.n > 0) layer.forward(p.input.data, p.n, p.h, p.w, o.data);
+  return o;
 }
 
 interface AbortSignalLike {
@@ -37,22 +40,58 @@ export function checkSignal(signal: unknown, where: string): AbortSignalLike | u
   return s;
 }
 
+/** The AbortError for `s`: its reason as the cause (a reason getter that throws gives its error instead). */
+function abortErrorOf(s: AbortSignalLike | undefined): Error {
+  let reason: unknown;
+  try {
+    reason = s?.reason;
+  } catch (err) {
+    reason = err;
+  }
+  return abortError(reason);
+}
+
+// Abort as fetch does it: once abort() is called before the promise settles,
+// it rejects at once with an AbortError, even when the native work has
+// already ended (that work is then dropped: `out` is written only by a call
+// that resolves). The listener is removed when the call settles, so a
+// long-lived signal collects none; a signal that throws rejects the call.
 export function runAsync(layer: NativeLayer, g: Geometry, input: unknown, out: unknown, signal: unknown,
   where: string): Promise<Tensor> {
   return new Promise<Tensor>((resolve, reject) => {
     const s = checkSignal(signal, where);
-    const p = prepare(g, input, out, where);
-    if (s?.aborted) throw abortError(s.reason);
-    if (p.n === 0) return resolve(p.out);
-    // The native side polls this flag between work items.
-    const cancel = new Int32Array(1);
-    const onAbort = () => { Atomics.store(cancel, 0, 1); };
-    s?.addEventListener('abort', onAbort, { once: true });
-    layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out.data, cancel, (err) => {
-      s?.removeEventListener('abort', onAbort);
-      if (err && err.name === 'AbortError') reject(abortError(s?.reason));
-      else if (err) reject(err);
-      else resolve(p.out);
+    // Without `out`, the native side makes the result array (and writes it in place).
+    const p = prepare(g, input, out, where, false);
+    if (s?.aborted) throw abortErrorOf(s);
+    if (p.n === 0) return resolve(p.out ?? Tensor.zeros(p.shape));
+    let settled = false;
+    // Never throws: anything that goes wrong here rejects the call.
+    const settle = (err: unknown, result?: Float32Array): void => {
+      if (settled) return;
+      settled = true;
+      try {
+        s?.removeEventListener('abort', onAbort);
+        if (err) return reject(err);
+        // A view of this realm's Float32Array (the addon makes its arrays in the main context,
+        // and a vm context, as under jest, has its own Float32Array).
+        resolve(p.out ?? new Tensor(new Float32Array((result as Float32Array).buffer), p.shape));
+      } catch (e) {
+        reject(err ?? e);
+      }
+    };
+    const onAbort = (): void => {
+      cancel();
+      settle(abortErrorOf(s));
+    };
+    // The native side copies the input now and writes `out` only on success.
+    const cancel = layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out?.data ?? null, (err, result) => {
+      settle(err && err.name === 'AbortError' ? abortErrorOf(s) : err, result);
     });
+    try {
+      s?.addEventListener('abort', onAbort, { once: true });
+    } catch (e) {
+      cancel();
+      settle(e);
+    }
   });
 }
