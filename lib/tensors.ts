@@ -26,8 +26,23 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** The tensor to write into: the caller's `out` (checked) or a new one. */
+/**
+ * A tensor for a result that the native call writes in full: its memory is
+ * not zero-filled first (Buffer.allocUnsafeSlow: its own ArrayBuffer, offset
+ * 0, so the view is aligned). On a large output, zero-filling costs about a
+ * twentieth of a fast convolution, all of it wasted. Every algorithm writes
+ * every output element; test/property.test.js checks it on outputs that
+ * start as NaN.
+ */
+function uninitializedTensor(shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const bytes = Buffer.allocUnsafeSlow(n * Float32Array.BYTES_PER_ELEMENT);
+  return new Tensor(new Float32Array(bytes.buffer, bytes.byteOffset, n), shape);
+}
+
+/** The caller's `out`, checked against the output's shape, or a new tensor when there is none. */
 export function outputTensor(out: unknown, shape: number[], input: Tensor, where: string): Tensor {
-  if (out === undefined) return Tensor.zeros(shape);
+  if (out === undefined) return uninitializedTensor(shape);
   const t = asTensor(out, `${where}: out`);
   if (!sameShape(t.shape, shape))
     throw new RangeError(`${where}: out has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);

@@ -65,6 +65,12 @@ describe(`production path vs reference (ISA ${simdconv.backendInfo().isa})`, () 
       const worst = compare(got.data, expected, k, magnitude);
       if (worst) throw new Error(`${conv} input [${input.shape}]: element ${worst.index} got ${worst.got} want ${worst.want} (err ${worst.err} > tol ${worst.tol})`);
       expect(input.data).toEqual(before);
+      // forward(x) hands out memory that is not zero-filled: every element
+      // must be written. An out that starts as NaN must come back equal.
+      const poisoned = simdconv.Tensor.zeros(got.shape);
+      poisoned.data.fill(NaN);
+      conv.forward(input, { out: poisoned });
+      expect(Buffer.from(poisoned.data.buffer).equals(Buffer.from(got.data.buffer))).toBe(true);
       checked++;
     }), { numRuns: 250, seed: 20261125 });
     expect(checked).toBeGreaterThan(100);
