@@ -60,7 +60,7 @@ struct GemmKernel {
   size_t kc_ldb = 0;  // K sub-block for fn_ldb (divides kc): a strided B tile's rows stay in L1
 };
 
-// The kernel for an ISA (nullptr if not compiled in).
+// kernels_for(isa)->gemm (kernels.h), or nullptr if the ISA is not compiled in.
 const GemmKernel* gemm_kernel_for(Isa isa);
 
 // All kernels compiled in that this CPU can run, scalar first (for tests).
