@@ -53,7 +53,7 @@ struct GemmKernel {
   size_t kc;         // K block: A and B micro-panels of this depth stay in L1/L2
   size_t nc;         // pixels per packed B block (multiple of nr), sized for L2
   GemmUkernelFn fn;
-  PackIm2colFn pack = nullptr;  // nullptr: the portable pack_im2col()
+  PackIm2colFn pack = nullptr;  // required: packs B for this kernel's NR
   GemmTailFn tail = nullptr;    // nullptr: fn runs every tile
   size_t tail_nr = 0, tail_panels = 0;
   GemmUkernelLdbFn fn_ldb = nullptr;  // nullptr: B is always packed
