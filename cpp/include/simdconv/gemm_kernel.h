@@ -38,7 +38,7 @@ using GemmUkernelLdbFn = void (*)(size_t kc, const float* a, const float* b, siz
 
 struct LayerParams;
 struct Im2colSource;
-// Packs B for this kernel's NR (see pack_im2col() in pack.h for the layout),
+// Packs B for this kernel's NR (the layout is described in pack.h),
 // micro-panel j at dst + j*panel_stride (>= kc_len*NR); built with the
 // kernel's ISA flags.
 using PackIm2colFn = void (*)(const LayerParams& p, const Im2colSource& src, int64_t k0,
