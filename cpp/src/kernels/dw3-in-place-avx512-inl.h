@@ -175,8 +175,9 @@ inline void dw3s1_tile(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b,
     dw3_store<NC>(a, oh + r, c0, acc[r]);
 }
 
-// (not inlined into dw3s1: inlined, GCC 12 allocated registers worse and
-// the layer ran at 62 instead of 90 GFLOP/s)
+// Not inlined into dw3s1: inlined there, GCC allocates the 4-row tile's
+// registers worse and the kernel runs markedly slower (keep it a separate
+// function).
 template <int NC>
 __attribute__((noinline)) void dw3s1_group(const Dw3InPlaceArgs& a, const __m512 (&wv)[9], __m512 b,
                                            int64_t c0) {
