@@ -82,7 +82,8 @@ Napi::Function Layer::Define(Napi::Env env) {
                       InstanceMethod("forward", &Layer::Forward),
                       InstanceMethod("forwardAsync", &Layer::ForwardAsync),
                       InstanceAccessor("algorithm", &Layer::Algorithm, nullptr),
-                      InstanceAccessor("isa", &Layer::Isa, nullptr)});
+                      InstanceAccessor("isa", &Layer::Isa, nullptr),
+                      InstanceMethod("plan", &Layer::Plan)});
 }
 
 Layer::Layer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Layer>(info) {
@@ -176,6 +177,52 @@ Napi::Value Layer::Algorithm(const Napi::CallbackInfo& info) {
 
 Napi::Value Layer::Isa(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), simdconv::isa_name(layer_->isa()));
+}
+
+// The plan forward() would run for an input [n, C, h, w] at the current
+// thread count (simdconv/plan.h), for `conv.plan(inputShape)`.
+Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const simdconv::CallShape s = call_shape(info, 0);
+  std::shared_ptr<const simdconv::ConvLayer> layer = layer_;
+  const simdconv::Plan pl = guard(env, [&] { return layer->plan(s); });
+  const auto num = [&](int64_t v) { return Napi::Number::New(env, double(v)); };
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("algorithm", simdconv::algorithm_name(pl.algorithm));
+  o.Set("layerAlgorithm", simdconv::algorithm_name(pl.layer_algorithm));
+  o.Set("microkernel", pl.microkernel);
+  o.Set("isa", simdconv::isa_name(pl.isa));
+  o.Set("threads", num(pl.threads));
+  o.Set("tasks", num(pl.tasks));
+  o.Set("workspaceBytes", num(pl.workspace_floats * 4));
+  const bool gemm = pl.algorithm == simdconv::Algorithm::Gemm;
+  const bool winograd = pl.algorithm == simdconv::Algorithm::Winograd;
+  o.Set("sharedBytes", num(gemm && pl.g.shared_b ? pl.g.shared_floats * 4 : 0));
+  o.Set("gemmFallback", pl.gemm_fallback);
+  o.Set("bInPlace", gemm && pl.g.b_in_place);
+  o.Set("sharedB", gemm && pl.g.shared_b);
+  o.Set("inPlaceDepthwise", !gemm && !winograd && pl.dp.dw3_in_place != nullptr);
+  Napi::Object b = Napi::Object::New(env);
+  if (gemm) {
+    b.Set("mr", num(int64_t(pl.gemm->mr)));
+    b.Set("nr", num(int64_t(pl.gemm->nr)));
+    b.Set("kc", num(int64_t(pl.gemm->kc)));
+    b.Set("pixelBlock", num(pl.g.shared_b ? pl.g.chunk_panels * int64_t(pl.gemm->nr) : pl.g.nc));
+    b.Set("pixelBlocks", num(pl.g.shared_b ? pl.g.chunks : pl.g.p_tiles));
+    b.Set("channelTiles", num(pl.g.shared_b
+                                  ? simdconv::shared_chunk_split(pl.g, pl.threads, pl.g.chunk_panels).m_tiles
+                                  : pl.g.m_tiles));
+  } else if (winograd) {
+    b.Set("phases", num(pl.w.phases));
+    b.Set("tileRowsPerBlock", num(pl.w.bt));
+    b.Set("blocks", num(pl.w.blocks));
+    b.Set("channelTiles", num(pl.w.m_tiles));
+  } else {
+    b.Set("bandRows", num(pl.dp.bh));
+    b.Set("bands", num(pl.dp.bands));
+  }
+  o.Set("blocking", b);
+  return o;
 }
 
 }  // namespace binding

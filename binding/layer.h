@@ -22,6 +22,7 @@ class Layer : public Napi::ObjectWrap<Layer> {
   Napi::Value ForwardAsync(const Napi::CallbackInfo& info);  // (input, n, h, w, out, cb) -> cancel()
   Napi::Value Algorithm(const Napi::CallbackInfo& info);
   Napi::Value Isa(const Napi::CallbackInfo& info);
+  Napi::Value Plan(const Napi::CallbackInfo& info);  // (n, h, w) -> the plan as a plain object
 
   std::shared_ptr<const simdconv::ConvLayer> build(const Napi::Value& weight,
                                                    const Napi::Value& bias) const;

@@ -5,13 +5,14 @@
 // mistake is caught here first, with conv1d's own messages, so the inner
 // layer's 2-D wording is never what a Conv1d user reads.
 import { Tensor } from './tensor';
-import { checkOptions, describeValue } from './args';
+import { checkOptions, checkShape, describeValue } from './args';
 import { PaddingMode } from './geometry';
 import { Geometry1d, Padding1d, makeGeometry1d, options2d, outputShape1d, view4d, weightShape1d } from './geometry1d';
 import { asTensor, outputTensor } from './tensors';
 import { checkBiasShape, checkWeightShape } from './params';
 import { convRepr } from './repr';
 import { Conv2d } from './conv2d';
+import type { ConvPlan } from './native';
 import { Device, Dtype, checkDeviceDtype } from './device';
 import { StateDict, requiredEntry, stateEntry, statePrefix } from './statedict';
 import { checkSignal } from './run';
@@ -173,5 +174,14 @@ export class Conv1d {
   private weight4d(weight: Tensor): Tensor {
     const g = this.#g;
     return new Tensor(weight.data, [g.outChannels, g.inChannels / g.groups, 1, g.kernel[0]]);
+  }
+
+  /** How a call on an input of this shape ([N, C, L] or [C, L]) runs: the inner Conv2d's plan for [N, C, 1, L]. */
+  plan(inputShape: readonly number[]): ConvPlan {
+    const shape = checkShape(inputShape, 'Conv1d.plan: inputShape');
+    outputShape1d(this.#g, shape, 'Conv1d.plan');
+    if (shape.length === 3 && shape[0] < 1)
+      throw new RangeError(`Conv1d.plan: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
+    return this.#inner.plan(view4d(shape));
   }
 }

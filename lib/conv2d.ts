@@ -2,13 +2,13 @@
 // constructor; the native layer (algorithm chosen, weights packed) is rebuilt
 // only when the weights change.
 import { Tensor } from './tensor';
-import { Pair, checkOptions, describeValue } from './args';
-import { Geometry, Padding, PaddingMode, makeGeometry, nativeParams } from './geometry';
+import { Pair, checkOptions, checkShape, describeValue } from './args';
+import { Geometry, Padding, PaddingMode, inputDims, makeGeometry, nativeParams, outputShape } from './geometry';
 import { asTensor, sameShape } from './tensors';
 import { conv2dRepr } from './repr';
 import { uniformInit } from './init';
 import { runSync, runAsync } from './run';
-import { native, NativeLayer } from './native';
+import { native, NativeLayer, ConvPlan } from './native';
 import { skippedDtype } from './io/skipped';
 import { Device, Dtype, checkDeviceDtype } from './device';
 
@@ -173,5 +173,18 @@ export class Conv2d {
     this.#native.setWeights(weight.data, bias?.data ?? null);
     this.#weight = weight;
     this.#bias = bias;
+  }
+
+  /**
+   * How a call on an input of this shape ([N, C, H, W] or [C, H, W]) runs at
+   * the current thread count: algorithm, microkernel, thread split, workspace
+   * (an extension: PyTorch has no equivalent). Checks the shape as forward() does.
+   */
+  plan(inputShape: readonly number[]): ConvPlan {
+    const shape = checkShape(inputShape, 'Conv2d.plan: inputShape');
+    outputShape(this.#g, shape, 'Conv2d.plan');
+    const d = inputDims(shape, 'Conv2d.plan');
+    if (d.n < 1) throw new RangeError(`Conv2d.plan: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
+    return this.#native.plan(d.n, d.h, d.w);
   }
 }

@@ -17,3 +17,4 @@ export type { Conv1dFunctionalOptions } from './functional1d';
 export type { Padding1d } from './geometry1d';
 export { fuseConvBn } from './fuse';
 export type { Device, Dtype } from './device';
+export type { ConvPlan } from './native';

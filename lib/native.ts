@@ -26,6 +26,24 @@ export interface NativeLayer {
                callback: (err: Error | null, result?: Float32Array) => void): () => void;
   readonly algorithm: string;
   readonly isa: string;
+  plan(n: number, h: number, w: number): ConvPlan;
+}
+
+/** How one call runs (docs/API.md, `conv.plan(inputShape)`): the native plan as a plain object. */
+export interface ConvPlan {
+  algorithm: string;       // what this call runs
+  layerAlgorithm: string;  // what the layer was built for (differs only when gemmFallback)
+  microkernel: string;
+  isa: string;
+  threads: number;
+  tasks: number;
+  workspaceBytes: number;  // per-thread scratch of one task
+  sharedBytes: number;     // the GEMM's shared B buffer (0 unless sharedB)
+  gemmFallback: boolean;
+  bInPlace: boolean;
+  sharedB: boolean;
+  inPlaceDepthwise: boolean;
+  blocking: Record<string, number>;
 }
 
 /** Where the thread count came from, and the limits the default was derived from. */

@@ -96,7 +96,7 @@ void run_all(const LayerParams& p, const CallShape& s, OutputSize o, bool with_b
   const int nk = runnable_gemm_kernels(kernels, 8);
   // Scratch: a B block, a band or a Winograd block, bounded by the call's own
   // sizes (a direct band by 8 x what one output row reads, see
-  // ConvLayer::cost_follows_output), never by the padding or dilation.
+  // cost_follows_output in src/plan/plan.cpp), never by the padding or dilation.
   const int64_t scratch_bound = (int64_t(1) << 20) + 64 * (in_n + out_n + p.weight_elements()) +
                                 8 * p.reduction() * o.width;
   for (int ki = 0; ki < nk; ++ki) {

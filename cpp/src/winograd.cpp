@@ -1,20 +1,8 @@
-// Winograd F(2x2, 3x3): the weight transform (portable, once per layer) and
-// which ISA has transforms (see winograd.h).
+// Winograd F(2x2, 3x3): the weight transform (portable, once per layer; which
+// ISA has transforms is in the capability table, kernels.h).
 #include "simdconv/winograd.h"
 
 namespace simdconv {
-
-const WinogradKernel* winograd_kernel_for(Isa isa) {
-  switch (isa) {
-#if defined(SIMDCONV_HAVE_AVX2)
-    case Isa::Avx2: return &kWinogradAvx2;
-#endif
-#if defined(SIMDCONV_HAVE_AVX512)
-    case Isa::Avx512: return &kWinogradAvx512;
-#endif
-    default: return nullptr;
-  }
-}
 
 void winograd_weight_transform(const float* g, float* u) {
   static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};

@@ -362,7 +362,7 @@ int main() {
     CHECK(cancels(layer, u.s, x.data(), scratch.data()), "forward with a set cancel flag must throw Cancelled");
   }
   // Batch 1, few pixel blocks: with several threads the GEMM packs B once and
-  // shares it (forward_gemm_shared), in pixel chunks when the image is larger
+  // shares it (GemmPlan::shared_b), in pixel chunks when the image is larger
   // than one block. Against the reference, and bitwise for any thread count.
   for (int which = 0; which < 8; ++which) {
     Setup u;

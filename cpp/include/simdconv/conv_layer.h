@@ -1,26 +1,19 @@
 // A Conv2d layer ready to run: the algorithm is chosen and the weights are
-// packed once, at construction (as MLAS and oneDNN do); forward() only runs.
+// prepared for it once, at construction (as MLAS and oneDNN do); forward()
+// plans the call (plan.h: one Plan per input shape and thread count,
+// cached) and runs the Plan's driver.
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <variant>
 #include <vector>
 #include "simdconv/conv_params.h"
-#include "simdconv/direct_kernel.h"
-#include "simdconv/gemm_kernel.h"
 #include "simdconv/isa.h"
+#include "simdconv/kernels.h"
 #include "simdconv/pack.h"
-#include "simdconv/winograd.h"
+#include "simdconv/plan.h"
 
 namespace simdconv {
-
-enum class Algorithm : int {
-  Gemm = 0,       // implicit im2col + blocked GEMM (the general path)
-  Depthwise = 1,  // direct kernel, one input channel per group
-  GroupedDirect = 2,  // direct kernel, a few input and output channels per group (ResNeXt)
-  Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
-  Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, ungrouped, equal dilations
-};
-const char* algorithm_name(Algorithm a);
 
 // Polled between work items; either flag set makes forward() throw Cancelled
 // (the binding passes the caller's AbortSignal flag and its own shutdown flag).
@@ -44,9 +37,19 @@ class ConvLayer {
   ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa,
             Algorithm algo);
 
+  ConvLayer(ConvLayer&&) noexcept;
+  ~ConvLayer();
+
   const LayerParams& params() const { return p_; }
   Algorithm algorithm() const { return algo_; }
-  Isa isa() const { return isa_; }
+  Isa isa() const { return kernels_->isa; }
+
+  // The plan forward() runs for this input shape at this many threads (by
+  // default the pool's current count), from the layer's cache (planned on
+  // a miss). Const and thread-safe. Throws as forward() does for a call the
+  // layer cannot run.
+  Plan plan(const CallShape& s) const;
+  Plan plan(const CallShape& s, int threads) const;
 
   // input [N, Cin, H, W] -> output [N, Cout, Hout, Wout]. Const and thread-safe.
   // Throws std::invalid_argument for a call the layer cannot run,
@@ -54,45 +57,33 @@ class ConvLayer {
   void forward(const CallShape& s, const float* input, float* output,
                CancelFlag cancel = {}) const;
 
- private:
-  void forward_gemm(const CallShape& s, OutputSize o, const float* input, float* output,
-                    CancelFlag cancel) const;
-  bool forward_gemm_shared(const CallShape& s, OutputSize o, const float* input, float* output,
-                           CancelFlag cancel) const;
-  void forward_direct(const CallShape& s, OutputSize o, const float* input, float* output,
-                      CancelFlag cancel) const;
-  void forward_winograd(const CallShape& s, OutputSize o, const float* input, float* output,
-                        CancelFlag cancel) const;
+  // Plans kept per layer: the most recently used input shapes and thread counts.
+  static constexpr size_t kPlanCacheSize = 32;
 
-  // Whether this call's padded band (direct) or phase rows (Winograd) stay
-  // within a constant factor of what its output reads (see conv_layer.cpp).
-  bool cost_follows_output(const CallShape& s, OutputSize o) const;
+ private:
+  // The weights in the form the layer's algorithm reads: one of these.
+  struct GemmWeights {
+    PackedWeights packed;
+  };
+  struct DirectWeights {
+    std::vector<float> raw;  // PyTorch's layout
+  };
+  struct WinogradWeights {
+    std::vector<PackedWeights> u;  // U = G g G^T as 16 packed [Cout x Cin] matrices
+    // PyTorch's layout, only when keeps_raw_weights(): the calls whose phase
+    // rows would outgrow the output run on the GEMM (plan.h: gemm_fallback),
+    // packing these for that call.
+    std::vector<float> raw;
+  };
+  struct PlanCache;
 
   LayerParams p_;
-  Isa isa_;
+  const IsaKernels* kernels_;
   Algorithm algo_;
-  // PyTorch layout: the direct paths' weights, and a Winograd layer's when
-  // its geometry could make its phase rows outgrow the output. A call where
-  // cost_follows_output() is false runs on the GEMM (whose work and scratch
-  // follow the output whatever the padding, stride and dilation), packing
-  // these for that call. Empty for the GEMM (it uses packed_).
-  std::vector<float> weight_;
+  std::variant<GemmWeights, DirectWeights, WinogradWeights> weights_;
   std::vector<float> bias_;
-  const GemmKernel* gemm_ = nullptr;
-  // GEMM whose B is the input itself (1x1, stride 1, no padding) and a
-  // kernel that reads B in place: no packing pass over the input, on the
-  // calls where b_in_place_pays() (conv_layer.cpp) says that is faster.
-  bool b_in_place_ = false;
-  const DirectKernel* direct_ = nullptr;
-  PackedWeights packed_;
-  // Winograd: the transforms, and U = G g G^T as 16 packed [Cout x Cin] matrices.
-  const WinogradKernel* wino_ = nullptr;
-  std::vector<PackedWeights> wino_u_;
+  std::unique_ptr<PlanCache> plans_;
 };
-
-// Whether the Winograd algorithm can run this layer on this ISA (3x3, stride
-// 1, ungrouped, dilation_h == dilation_w, an ISA with Winograd transforms).
-bool winograd_applies(const LayerParams& p, Isa isa);
 
 // Cost counters, for tests that bound a call's work and memory by its
 // output (process-wide, since the last reset; relaxed atomics, not for
@@ -108,11 +99,5 @@ void reset_cost_counters();
 // buffers above kKeepScratchFloats are released at the end of each task.
 int64_t retained_scratch_floats();
 constexpr int64_t kKeepScratchFloats = int64_t(2) << 20;  // 8 MiB
-
-// Picks the algorithm for a layer on the active ISA (exposed for tests and `info`).
-Algorithm choose_algorithm(const LayerParams& p);
-// The same for a given ISA: the dense direct kernel is only chosen where it
-// is vectorised (the portable build keeps the GEMM for dense layers).
-Algorithm choose_algorithm(const LayerParams& p, Isa isa);
 
 }  // namespace simdconv

@@ -83,7 +83,7 @@ struct DirectKernel {
   void (*dw3s2)(const Dw3InPlaceArgs& a) = nullptr;  // optional (AVX-512), stride 2
 };
 
-// The kernel for an ISA (nullptr if not compiled in).
+// kernels_for(isa)->direct (kernels.h), or nullptr if the ISA is not compiled in.
 const DirectKernel* direct_kernel_for(Isa isa);
 // All direct kernels compiled in that this CPU can run, scalar first (for tests).
 int runnable_direct_kernels(const DirectKernel** out, int max);

@@ -38,7 +38,7 @@ using GemmUkernelLdbFn = void (*)(size_t kc, const float* a, const float* b, siz
 
 struct LayerParams;
 struct Im2colSource;
-// Packs B for this kernel's NR (see pack_im2col() in pack.h for the layout),
+// Packs B for this kernel's NR (the layout is described in pack.h),
 // micro-panel j at dst + j*panel_stride (>= kc_len*NR); built with the
 // kernel's ISA flags.
 using PackIm2colFn = void (*)(const LayerParams& p, const Im2colSource& src, int64_t k0,
@@ -53,14 +53,14 @@ struct GemmKernel {
   size_t kc;         // K block: A and B micro-panels of this depth stay in L1/L2
   size_t nc;         // pixels per packed B block (multiple of nr), sized for L2
   GemmUkernelFn fn;
-  PackIm2colFn pack = nullptr;  // nullptr: the portable pack_im2col()
+  PackIm2colFn pack = nullptr;  // required: packs B for this kernel's NR
   GemmTailFn tail = nullptr;    // nullptr: fn runs every tile
   size_t tail_nr = 0, tail_panels = 0;
   GemmUkernelLdbFn fn_ldb = nullptr;  // nullptr: B is always packed
   size_t kc_ldb = 0;  // K sub-block for fn_ldb (divides kc): a strided B tile's rows stay in L1
 };
 
-// The kernel for an ISA (nullptr if not compiled in).
+// kernels_for(isa)->gemm (kernels.h), or nullptr if the ISA is not compiled in.
 const GemmKernel* gemm_kernel_for(Isa isa);
 
 // All kernels compiled in that this CPU can run, scalar first (for tests).

@@ -34,10 +34,9 @@ struct Im2colSource {
   int64_t height, width, out_width;
 };
 
-// Packs rows [k0, k0+kc_len) of the implicit im2col matrix for output pixels
-// [p0, p0+np) into ceil(np/nr) micro-panels of kc_len x nr (panel j at
-// dst + j*kc_len*nr); columns past np are zero.
-void pack_im2col(const LayerParams& p, const Im2colSource& src, int64_t k0, int64_t kc_len,
-                 int64_t p0, int64_t np, size_t nr, float* dst);
+// The B layout every GEMM kernel's pack (GemmKernel::pack) writes: rows
+// [k0, k0+kc_len) of the implicit im2col matrix for output pixels [p0, p0+np)
+// as ceil(np/NR) micro-panels of kc_len x NR, row k of a panel holding its NR
+// pixels; columns past np are zero.
 
 }  // namespace simdconv

@@ -54,7 +54,7 @@ struct WinogradKernel {
   void (*output)(const WinogradOutputArgs& a);
 };
 
-// The kernel for an ISA (nullptr if none: the layer keeps another algorithm).
+// kernels_for(isa)->winograd (kernels.h), or nullptr if none (the planner keeps another algorithm).
 const WinogradKernel* winograd_kernel_for(Isa isa);
 
 // U = G g G^T for one 3x3 kernel g (row-major), as 16 floats (xi*4+nu),

@@ -1,6 +1,8 @@
-// Direct convolution kernel (depthwise / small groups) for avx2; the code is
-// direct-inl.h, built here with this ISA's flags.
+// Direct convolution kernel (dense, grouped, depthwise) for avx2: the tap loops
+// of direct-inl.h and pad_plane of pad-plane-inl.h, built here with
+// this ISA's flags.
 #include "direct-inl.h"
+#include "pad-plane-inl.h"
 
 namespace simdconv {
 

@@ -1,8 +1,10 @@
-// Direct convolution kernel (depthwise / small groups) for AArch64 NEON; the
-// code is direct-inl.h with its NEON vector type (float32x4_t, vfmaq_f32, ld2
-// for stride-2 phase splits), selected here by SIMDCONV_DIRECT_NEON.
+// Direct convolution kernel (dense, grouped, depthwise) for AArch64 NEON: the
+// code of direct-inl.h and pad-plane-inl.h with the NEON vector type of
+// direct-vec-inl.h (float32x4_t, vfmaq_f32, ld2 for stride-2 phase splits),
+// selected here by SIMDCONV_DIRECT_NEON.
 #define SIMDCONV_DIRECT_NEON 1
 #include "direct-inl.h"
+#include "pad-plane-inl.h"
 
 namespace simdconv {
 

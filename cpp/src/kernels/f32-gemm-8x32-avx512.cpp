@@ -10,9 +10,7 @@ namespace simdconv {
 namespace {
 
 constexpr size_t NR = 32;
-#ifndef SIMDCONV_AVX512_MR
-#define SIMDCONV_AVX512_MR 8
-#endif
+constexpr size_t MR = 8;  // the tail kernel reads one MR = 8 panel row as a ymm
 
 // B row k of the tile: packed (LDB == false) at b + k*NR, all NR columns
 // present (padding included); or straight from the caller's matrix (LDB) at
@@ -177,24 +175,13 @@ void pack_avx512(const LayerParams& p, const Im2colSource& src, int64_t k0, int6
   pack_im2col_impl<int(NR)>(p, src, k0, kc_len, p0, np, panel_stride, dst);
 }
 
-#ifndef SIMDCONV_AVX512_KC
-#define SIMDCONV_AVX512_KC 256
-#endif
-#ifndef SIMDCONV_AVX512_NC
-#define SIMDCONV_AVX512_NC 512
-#endif
-constexpr size_t MR = SIMDCONV_AVX512_MR;
-#define STR2(x) #x
-#define STR(x) STR2(x)
-
 }  // namespace
 
-const GemmKernel kGemmAvx512 = {Isa::Avx512, "f32-gemm-" STR(SIMDCONV_AVX512_MR) "x32-avx512", MR, NR,
-                                SIMDCONV_AVX512_KC, SIMDCONV_AVX512_NC, gemm_avx512<MR>, pack_avx512,
-                                // the tail kernel reads one MR=8 panel row as a ymm
-                                MR == 8 ? gemm_avx512_tail : nullptr, 8, 4, gemm_avx512_ldb<MR>,
-                                // in place, B rows are a plane apart; 128 of them (2 lines
-                                // each) measured 10% faster than 256 on r50_1x1_56
+const GemmKernel kGemmAvx512 = {Isa::Avx512, "f32-gemm-8x32-avx512", MR, NR, 256, 512,
+                                gemm_avx512<MR>, pack_avx512, gemm_avx512_tail, 8, 4,
+                                gemm_avx512_ldb<MR>,
+                                // in place, B rows are a plane apart: a K sub-block of
+                                // 128 keeps a strided tile's rows in L1
                                 128};
 
 }  // namespace simdconv

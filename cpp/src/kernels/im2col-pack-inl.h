@@ -1,8 +1,8 @@
 // Fast implicit-im2col B packing, shared by every ISA translation unit.
 //
-// Included by pack_im2col.cpp (portable build) and by each per-ISA kernel file
-// (compiled with that ISA's flags, so the fixed-size copies become full-width
-// vector moves). Everything here has internal linkage: the copies built with
+// Included by each GEMM kernel file, the scalar one too (each compiled with
+// its ISA's flags, so the fixed-size copies become full-width vector moves).
+// Everything here has internal linkage: the copies built with
 // different flags must never be merged by the linker.
 //
 // Per call the output pixels [p0, p0+np) are cut into "segments": runs of
