@@ -110,8 +110,12 @@ describe('cgroup CPU quota', () => {
   if (!ctl.skip && cores < 2) console.log('skipping the cgroup quota test: one core, so a 1-CPU quota limits nothing');
 
   (usable ? test : test.skip)('a quota of 1 CPU: one thread, from the cgroup', () => {
-    const script = `echo $$ > '${path.join(made, 'cgroup.procs')}' && exec '${process.execPath}' -e "$0"`;
+    // Every core in the child's affinity mask (the suite may itself run under
+    // taskset -c 0), so that the quota, not the mask, is the tightest limit.
+    const widen = hasTaskset ? `taskset -c 0-${cores - 1} ` : '';
+    const script = `echo $$ > '${path.join(made, 'cgroup.procs')}' && exec ${widen}'${process.execPath}' -e "$0"`;
     const r = child(['sh', '-c', script, PRINT]);
+    if (!hasTaskset) expect(r.limits.affinity).toBeGreaterThan(1);
     expect(r.limits.cgroupCpus).toBe(1);
     expect(r.limits.cgroupVersion).toBe(ctl.version);
     expect(r).toMatchObject({ n: 1, source: 'cgroup' });
