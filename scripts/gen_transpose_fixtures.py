@@ -24,9 +24,10 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_fixtures import OUT_DIR, abs_module, tup  # noqa: E402  (also sets threads, warnings)
-from gen_family_fixtures import Bin, err_ratio, seed  # noqa: E402
+from gen_family_fixtures import Bin, bn_for, err_ratio, seed  # noqa: E402
+from torch.nn.utils.fusion import fuse_conv_bn_eval  # noqa: E402
 
-MODS, FUNCS, ERRORS = [], [], []
+MODS, FUNCS, ERRORS, FUSE = [], [], [], []
 OPTS = ('stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode')
 TORCH_NAMES = dict(stride='stride', padding='padding', outputPadding='output_padding', groups='groups',
                    bias='bias', dilation='dilation', paddingMode='padding_mode')
@@ -108,6 +109,20 @@ fun('f_nobias_s2', [2, 4, 4, 5], [4, 2, 3, 3], False, stride=2, padding=1, outpu
 fun('f_groups', [1, 6, 4, 4], [6, 2, 3, 2], True, groups=3, stride=[2, 1], dilation=[1, 2])
 fun('f_unbatched', [3, 4, 4], [3, 5, 4, 4], True, stride=2, padding=1)
 
+# --- fuse_conv_bn_eval(transpose=True) -----------------------------------------------
+def fuse(name, cin, cout, k, shape, bn_affine=True, eps=1e-5, prefix='', **opts):
+    FUSE.append(dict(name=name, inChannels=cin, outChannels=cout, kernelSize=k, options=opts,
+                     inputShape=list(shape), bnAffine=bn_affine, eps=eps, prefix=prefix))
+
+
+fuse('fuse_k4_s2_p1', 6, 4, 4, [2, 6, 4, 5], stride=2, padding=1, prefix='decoder.bn.')
+fuse('fuse_nobias_op1_eps', 5, 7, 3, [1, 5, 4, 4], stride=2, outputPadding=1, bias=False, eps=1e-3)
+fuse('fuse_affine_false_dil2', 3, 4, 3, [1, 3, 5, 4], dilation=2, bn_affine=False)
+# PyTorch 1.13 cannot fold a grouped transposed conv (its fuse scales weight dim 1 by all
+# outChannels): only bn(conv(x)) is stored for these, and the fused layer must match it.
+fuse('fuse_grouped_bn_only', 6, 9, 3, [1, 6, 4, 4], groups=3, stride=2)
+fuse('fuse_depthwise_bn_only', 4, 4, 3, [2, 4, 5, 5], groups=4, padding=1, bias=False)
+
 # --- errors ------------------------------------------------------------------------
 M = dict(ctor=[3, 4, 3])
 err('op_not_below_stride_or_dilation', 'RangeError', **M, options={'outputPadding': 1}, input=[1, 3, 5, 5])
@@ -172,6 +187,48 @@ def func_case(c, b):
     }
 
 
+def fuse_case(c, b):
+    seed(c['name'])
+    conv = nn.ConvTranspose2d(c['inChannels'], c['outChannels'], tup(c['kernelSize']),
+                              **torch_kwargs(c['options'])).eval()
+    bn = bn_for('Conv2d', c['outChannels'], c['bnAffine'], c['eps'])
+    x = torch.randn(*c['inputShape'])
+    y_bn = bn(conv(x))
+    y64 = bn.double()(conv.double()(x.double()))
+    conv.float(), bn.float()
+    r = (bn.running_var.double() + c['eps']).rsqrt()
+    gamma = bn.weight.double() if bn.weight is not None else torch.ones_like(r)
+    beta = bn.bias.double() if bn.bias is not None else torch.zeros_like(r)
+    b0 = conv.bias.double() if conv.bias is not None else torch.zeros_like(r)
+    # |x| through |w * gamma * r| plus the BatchNorm terms: bounds both evaluation orders
+    absconv = nn.ConvTranspose2d(c['inChannels'], c['outChannels'], tup(c['kernelSize']),
+                                 **torch_kwargs({**c['options'], 'bias': True})).double()
+    g = conv.groups
+    scale = (gamma * r).abs().reshape(g, 1, -1).repeat_interleave(conv.in_channels // g, 0)
+    scale = scale.reshape(conv.in_channels, -1, 1, 1)
+    with torch.no_grad():
+        absconv.weight.copy_(conv.weight.double().abs() * scale + conv.weight.double().abs())
+        absconv.bias.copy_(((b0 - bn.running_mean.double()) * r * gamma).abs() + beta.abs() + b0.abs())
+    bound = absconv(x.double().abs())
+    K = int(conv.in_channels // g * conv.kernel_size[0] * conv.kernel_size[1])
+    state = {'running_mean': b.put(bn.running_mean), 'running_var': b.put(bn.running_var)}
+    if c['bnAffine']:
+        state.update(weight=b.put(bn.weight), bias=b.put(bn.bias))
+    entry = {
+        'name': c['name'], 'inChannels': c['inChannels'], 'outChannels': c['outChannels'],
+        'kernelSize': c['kernelSize'], 'options': c['options'], 'eps': c['eps'], 'prefix': c['prefix'],
+        'repr': repr(conv), 'inputShape': list(x.shape), 'weightShape': list(conv.weight.shape),
+        'outputShape': list(y_bn.shape), 'K': K, 'torchErrRatio': err_ratio(y_bn, y64, bound, K),
+        'input': b.put(x), 'weight': b.put(conv.weight), 'bias': None if conv.bias is None else b.put(conv.bias),
+        'bn': state, 'expectedBn': b.put(y_bn), 'absBound': b.put(bound), 'fusedWeight': None,
+    }
+    if g == 1:
+        fused = fuse_conv_bn_eval(conv, bn, transpose=True)
+        entry.update(fusedRepr=repr(fused), fusedWeight=b.put(fused.weight), fusedBias=b.put(fused.bias),
+                     expectedFused=b.put(fused(x)))
+    return entry
+
+
 def error_case(c):
     call = c['call']
     seed(c['name'])
@@ -198,6 +255,7 @@ def main():
         'modules': [mod_case(c, b) for c in MODS],
         'functional': [func_case(c, b) for c in FUNCS],
         'errors': [error_case(c) for c in ERRORS],
+        'fuse': [fuse_case(c, b) for c in FUSE],
     }
     with open(os.path.join(OUT_DIR, 'transpose.json'), 'w') as f:
         json.dump(manifest, f, indent=1)
@@ -205,7 +263,7 @@ def main():
     with open(os.path.join(OUT_DIR, 'transpose.bin'), 'wb') as f:
         for chunk in b.chunks:
             f.write(chunk.tobytes())
-    print(f"transpose fixtures: {len(MODS)} modules, {len(FUNCS)} functional, {len(ERRORS)} errors")
+    print(f"transpose fixtures: {len(MODS)} modules, {len(FUNCS)} functional, {len(ERRORS)} errors, {len(FUSE)} fuse")
 
 
 if __name__ == '__main__':

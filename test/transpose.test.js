@@ -10,7 +10,7 @@ const fs = require('fs');
 const path = require('path');
 const fc = require('fast-check');
 const { simdconv, randomTensor } = require('./helpers');
-const { Tensor, ConvTranspose2d, convTranspose2d, convTranspose2dOutputShape } = simdconv;
+const { Tensor, ConvTranspose2d, convTranspose2d, convTranspose2dOutputShape, fuseConvBn } = simdconv;
 
 const EPS32 = 2 ** -23;
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -24,10 +24,10 @@ const load = (ref) => bin.slice(ref.offset, ref.offset + ref.length);
 const tensor = (ref, shape) => new Tensor(load(ref), shape);
 
 /** Problems with `got` against PyTorch's `want` under the per-element bound (empty when it passes). */
-function outsideTolerance(label, got, c) {
+function outsideTolerance(label, got, c, expected = c.expected) {
   if (JSON.stringify(got.shape) !== JSON.stringify(c.outputShape))
     return [`${label}: shape [${got.shape}], PyTorch [${c.outputShape}]`];
-  const want = load(c.expected), bound = load(c.absBound);
+  const want = load(expected), bound = load(c.absBound);
   const scale = 4 * EPS32 * (Math.sqrt(c.K) + 2);
   let bad = 0, first = '';
   for (let i = 0; i < want.length; i++) {
@@ -83,6 +83,29 @@ describe('torch.nn.functional.conv_transpose2d parity', () => {
     const y = convTranspose2d(tensor(c.input, c.inputShape), tensor(c.weight, c.weightShape), bias, c.options);
     check(c.name, outsideTolerance('convTranspose2d', y, c));
     expect(convTranspose2dOutputShape(c.inputShape, c.weightShape, c.options)).toEqual(c.outputShape);
+  });
+});
+
+describe('fuse_conv_bn_eval(transpose=True) parity', () => {
+  const sameBits = (a, b) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  test.each(manifest.fuse.map((c) => [c.name, c]))('%s', (_name, c) => {
+    const problems = [];
+    const conv = new ConvTranspose2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
+    conv.loadStateDict({ weight: tensor(c.weight, c.weightShape), bias: c.bias && tensor(c.bias, [c.outChannels]) });
+    const bn = {};
+    for (const [key, ref] of Object.entries(c.bn)) bn[`${c.prefix}${key}`] = tensor(ref, [c.outChannels]);
+    const fused = fuseConvBn(conv, bn, { prefix: c.prefix, eps: c.eps });
+    if (!(fused instanceof ConvTranspose2d) || fused === conv) problems.push('not a new ConvTranspose2d');
+    if (c.fusedWeight) {
+      if (fused.toString() !== c.fusedRepr) problems.push(`fused is ${fused}, PyTorch's ${c.fusedRepr}`);
+      if (!sameBits(fused.weight.data, load(c.fusedWeight))) problems.push("fused weight differs from PyTorch's");
+      if (!sameBits(fused.bias.data, load(c.fusedBias))) problems.push("fused bias differs from PyTorch's");
+      problems.push(...outsideTolerance('fused forward vs fused PyTorch', fused.forward(tensor(c.input, c.inputShape)), c,
+        c.expectedFused));
+    }
+    problems.push(...outsideTolerance('fused forward vs bn(conv(x))', fused.forward(tensor(c.input, c.inputShape)), c,
+      c.expectedBn));
+    check(c.name, problems);
   });
 });
 
