@@ -128,6 +128,9 @@ describe('calls', () => {
     expect(p.algorithm).toBe('transposed-direct');
     expect(p.tasks).toBeGreaterThanOrEqual(4);
     expect(p.workspaceBytes).toBe(0);
+    // bands of output rows x (images x output channels) tasks, the rows covering the 8-row output
+    expect(p.tasks).toBe(p.blocking.bands * 2 * 2);
+    expect(p.blocking.bandRows * p.blocking.bands).toBeGreaterThanOrEqual(7);
     expect(c.plan([3, 4, 4], { outputSize: [8, 8] }).algorithm).toBe('transposed-direct');
     expect(() => c.plan([0, 3, 4, 4])).toThrow(/the batch must be at least 1/);
   });
