@@ -61,6 +61,15 @@ simdconv::LayerParams layer_params(const Napi::Value& v) {
   p.dilation_w = integer_field(o, "dilationW", 1, kMax);
   p.groups = integer_field(o, "groups", 1, kMax);
   p.pad_mode = simdconv::PadMode(integer_field(o, "padMode", 0, 3));
+  // ConvTranspose2d: optional, so a Conv2d's parameters need not name them;
+  // validate() applies PyTorch's output-padding rule again here.
+  if (o.Has("transposed")) {
+    const Napi::Value t = o.Get("transposed");
+    if (!t.IsBoolean()) throw Napi::TypeError::New(v.Env(), "transposed must be a boolean");
+    p.transposed = t.As<Napi::Boolean>().Value();
+  }
+  if (o.Has("outputPaddingH")) p.output_padding_h = integer_field(o, "outputPaddingH", 0, kMax);
+  if (o.Has("outputPaddingW")) p.output_padding_w = integer_field(o, "outputPaddingW", 0, kMax);
   try {
     p.validate();
   } catch (...) {

@@ -217,6 +217,9 @@ Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
     b.Set("tileRowsPerBlock", num(pl.w.bt));
     b.Set("blocks", num(pl.w.blocks));
     b.Set("channelTiles", num(pl.w.m_tiles));
+  } else if (pl.algorithm == simdconv::Algorithm::TransposedDirect) {
+    b.Set("bandRows", num(pl.tp.bh));
+    b.Set("bands", num(pl.tp.bands));
   } else {
     b.Set("bandRows", num(pl.dp.bh));
     b.Set("bands", num(pl.dp.bands));

@@ -38,7 +38,7 @@ const NOT_YET: Record<string, string> = {
   activation: 'the fused activation epilogue is not available yet; apply the activation to the output',
   residual: 'the fused residual add is not available yet; add the residual to the output',
 };
-function checkNotYet(options: unknown, where: string): void {
+export function checkNotYet(options: unknown, where: string): void {
   if (options === null || typeof options !== 'object') return;
   for (const key of Object.keys(options))
     if (key in NOT_YET) throw new TypeError(`${where}: option '${key}' is not supported yet: ${NOT_YET[key]}`);

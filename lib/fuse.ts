@@ -11,11 +11,12 @@ import { Tensor } from './tensor';
 import { checkOptions, describeValue } from './args';
 import { Conv2d } from './conv2d';
 import { Conv1d } from './conv1d';
+import { ConvTranspose2d } from './convTranspose2d';
 import { StateDict, requiredEntry, stateEntry } from './statedict';
 
 const f32 = Math.fround;
 
-type FusableLayer = Conv2d | Conv1d;
+type FusableLayer = Conv2d | Conv1d | ConvTranspose2d;
 
 /** How to rebuild each layer class with the same options, and its weight's output-channel axis. */
 interface LayerKind<L> {
@@ -36,10 +37,18 @@ const CONV1D: LayerKind<Conv1d> = {
   channelAxis: 0,
 };
 
+const CONVT2D: LayerKind<ConvTranspose2d> = {
+  rebuild: (c) => new ConvTranspose2d(c.inChannels, c.outChannels, c.kernelSize, {
+    stride: c.stride, padding: c.padding, outputPadding: c.outputPadding, dilation: c.dilation, groups: c.groups,
+  }),
+  channelAxis: 1,
+};
+
 function kindOf(conv: unknown): LayerKind<FusableLayer> {
   if (conv instanceof Conv2d) return CONV2D as LayerKind<FusableLayer>;
   if (conv instanceof Conv1d) return CONV1D as LayerKind<FusableLayer>;
-  throw new TypeError(`fuseConvBn: conv must be a Conv2d or a Conv1d, got ${describeValue(conv)}`);
+  if (conv instanceof ConvTranspose2d) return CONVT2D as LayerKind<FusableLayer>;
+  throw new TypeError(`fuseConvBn: conv must be a Conv2d, a Conv1d or a ConvTranspose2d, got ${describeValue(conv)}`);
 }
 
 /** The BatchNorm's per-channel tensors; a missing weight/bias means 1/0 (affine=False). */
@@ -87,10 +96,15 @@ export function fuseConvBn<L extends FusableLayer>(conv: L, bn: StateDict,
   }
   const w = conv.weight;
   const weight = new Float32Array(w.data.length);
-  // weight [d0, d1, ...rest]: the output channel is d0 (conv) or d1 (transposed conv).
+  // weight [d0, d1, ...rest]: the output channel is d0 (conv); a transposed
+  // conv's is d1 within the group of input channel d0 ([in, out/groups, ...]).
+  // PyTorch 1.13's fuse_conv_bn_eval(transpose=True) scales by d1 alone and
+  // so fails on groups > 1 (a shape mismatch); this folds those correctly.
   const inner = w.data.length / (w.shape[0] * w.shape[1]);
+  const inPerGroup = w.shape[0] / conv.groups;
   for (let i = 0; i < weight.length; i++) {
-    const c = kind.channelAxis === 0 ? Math.floor(i / (w.shape[1] * inner)) : Math.floor(i / inner) % w.shape[1];
+    const c = kind.channelAxis === 0 ? Math.floor(i / (w.shape[1] * inner))
+      : Math.floor(Math.floor(i / (w.shape[1] * inner)) / inPerGroup) * w.shape[1] + Math.floor(i / inner) % w.shape[1];
     weight[i] = f32(w.data[i] * scale[c]);
   }
   const fused = kind.rebuild(conv) as L;

@@ -18,3 +18,8 @@ export type { Padding1d } from './geometry1d';
 export { fuseConvBn } from './fuse';
 export type { Device, Dtype } from './device';
 export type { ConvPlan } from './native';
+export { ConvTranspose2d } from './convTranspose2d';
+export type { ConvTranspose2dOptions, ConvTranspose2dForwardOptions,
+  ConvTranspose2dForwardAsyncOptions } from './convTranspose2d';
+export { convTranspose2d, convTranspose2dOutputShape } from './functionalTranspose';
+export type { ConvTranspose2dFunctionalOptions } from './functionalTranspose';

@@ -12,6 +12,9 @@ export interface NativeLayerParams {
   dilationH: number; dilationW: number;
   groups: number;
   padMode: number; // 0 zeros, 1 reflect, 2 replicate, 3 circular
+  // ConvTranspose2d (weight [in, out/groups, kH, kW]); absent: a Conv2d
+  transposed?: boolean;
+  outputPaddingH?: number; outputPaddingW?: number;
 }
 
 export interface NativeLayer {

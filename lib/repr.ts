@@ -11,6 +11,7 @@ export interface ReprFields {
   kernel: readonly number[]; stride: readonly number[]; dilation: readonly number[];
   padding: readonly number[] | 'valid' | 'same';
   groups: number; paddingMode: PaddingMode;
+  outputPadding?: readonly number[]; // ConvTranspose2d: shown after dilation when nonzero
 }
 
 export function convRepr(name: string, f: ReprFields, hasBias: boolean): string {
@@ -18,6 +19,7 @@ export function convRepr(name: string, f: ReprFields, hasBias: boolean): string 
   if (typeof f.padding === 'string') s += `, padding=${f.padding}`;
   else if (f.padding.some((p) => p !== 0)) s += `, padding=${tuple(f.padding)}`;
   if (f.dilation.some((d) => d !== 1)) s += `, dilation=${tuple(f.dilation)}`;
+  if (f.outputPadding?.some((p) => p !== 0)) s += `, output_padding=${tuple(f.outputPadding)}`;
   if (f.groups !== 1) s += `, groups=${f.groups}`;
   if (!hasBias) s += ', bias=False';
   if (f.paddingMode !== 'zeros') s += `, padding_mode=${f.paddingMode}`;

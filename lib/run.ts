@@ -6,18 +6,21 @@ import { Geometry, outputShape, inputDims } from './geometry';
 import { describeValue } from './args';
 import type { NativeLayer } from './native';
 
+/** A layer's geometry, or a function giving a call's output shape (ConvTranspose2d). */
+export type OutputShapeOf = Geometry | ((shape: readonly number[], where: string) => number[]);
+
 interface Prepared { input: Tensor; out: Tensor | undefined; shape: number[]; n: number; h: number; w: number }
 
 /** The checked call; with `allocate`, a new output tensor when the caller gave no `out`. */
-function prepare(g: Geometry, input: unknown, out: unknown, where: string, allocate: boolean): Prepared {
+function prepare(g: OutputShapeOf, input: unknown, out: unknown, where: string, allocate: boolean): Prepared {
   const x = asTensor(input, `${where}: input`);
-  const shape = outputShape(g, x.shape, where);
+  const shape = typeof g === 'function' ? g(x.shape, where) : outputShape(g, x.shape, where);
   const d = inputDims(x.shape, where);
   const o = out === undefined && !allocate ? undefined : outputTensor(out, shape, x, where);
   return { input: x, out: o, shape, n: d.n, h: d.h, w: d.w };
 }
 
-export function runSync(layer: NativeLayer, g: Geometry, input: unknown, out: unknown, where: string): Tensor {
+export function runSync(layer: NativeLayer, g: OutputShapeOf, input: unknown, out: unknown, where: string): Tensor {
   const p = prepare(g, input, out, where, true);
   const o = p.out as Tensor;
   if (p.n > 0) layer.forward(p.input.data, p.n, p.h, p.w, o.data);
@@ -56,7 +59,7 @@ function abortErrorOf(s: AbortSignalLike | undefined): Error {
 // already ended (that work is then dropped: `out` is written only by a call
 // that resolves). The listener is removed when the call settles, so a
 // long-lived signal collects none; a signal that throws rejects the call.
-export function runAsync(layer: NativeLayer, g: Geometry, input: unknown, out: unknown, signal: unknown,
+export function runAsync(layer: NativeLayer, g: OutputShapeOf, input: unknown, out: unknown, signal: unknown,
   where: string): Promise<Tensor> {
   return new Promise<Tensor>((resolve, reject) => {
     const s = checkSignal(signal, where);

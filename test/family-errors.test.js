@@ -177,7 +177,7 @@ describe('fuseConvBn checks', () => {
   const conv = new Conv2d(3, 4, 3);
   const bn = (C = 4) => ({ 'bn.running_mean': t([C]), 'bn.running_var': Tensor.zeros([C]) });
   test.each([
-    ['not a conv layer', () => fuseConvBn({ weight: t([4, 3, 3, 3]) }, bn()), /fuseConvBn: conv must be a Conv2d or a Conv1d, got an object/],
+    ['not a conv layer', () => fuseConvBn({ weight: t([4, 3, 3, 3]) }, bn()), /fuseConvBn: conv must be a Conv2d, a Conv1d or a ConvTranspose2d, got an object/],
     ['missing running_mean', () => fuseConvBn(conv, { 'bn.running_var': t([4]) }, { prefix: 'bn.' }), /fuseConvBn: missing key 'bn.running_mean' \(BatchNorm running statistics\)/],
     ['missing running_var, wrong prefix', () => fuseConvBn(conv, bn(), { prefix: 'bn1.' }), /missing key 'bn1.running_mean'.*keys ending in 'running_mean': bn.running_mean/],
     ['running_var of another layer', () => fuseConvBn(conv, { 'bn.running_mean': t([4]), 'bn.running_var': t([8]) }, { prefix: 'bn.' }), /'bn.running_var' has shape \[8\], expected \[4\] \(the conv's outChannels\)/],

@@ -68,8 +68,11 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
     throw std::invalid_argument("the depthwise algorithm needs one input channel per group");
   if (algo_ != Algorithm::Gemm && algo_ != Algorithm::Depthwise &&
       algo_ != Algorithm::GroupedDirect && algo_ != Algorithm::Direct &&
-      algo_ != Algorithm::Winograd)
+      algo_ != Algorithm::Winograd && algo_ != Algorithm::TransposedDirect)
     throw std::invalid_argument("unknown algorithm");
+  if ((algo_ == Algorithm::TransposedDirect) != p_.transposed)
+    throw std::invalid_argument(p_.transposed ? "a transposed layer runs only on the transposed algorithm"
+                                              : "the transposed algorithm runs only a transposed layer");
   if (algo_ == Algorithm::Winograd && !winograd_applies(p_, isa))
     throw std::invalid_argument("the Winograd algorithm needs a 3x3, stride-1, ungrouped layer "
                                 "with equal dilations and an ISA with its kernels");
@@ -82,6 +85,7 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
     case Algorithm::Depthwise:
     case Algorithm::GroupedDirect:
     case Algorithm::Direct:
+    case Algorithm::TransposedDirect:
       weights_ = DirectWeights{std::vector<float>(weight, weight + p_.weight_elements())};
       break;
     case Algorithm::Winograd: {
@@ -142,6 +146,9 @@ void ConvLayer::forward(const CallShape& s, const float* input, float* output,
       drivers::run_direct(pl, call, std::get<DirectWeights>(weights_).raw.data());
       break;
     case Algorithm::Winograd: drivers::run_winograd(pl, call, std::get<WinogradWeights>(weights_).u); break;
+    case Algorithm::TransposedDirect:
+      drivers::run_transposed(pl, call, std::get<DirectWeights>(weights_).raw.data());
+      break;
   }
 }
 

@@ -29,6 +29,31 @@ void require_size(int64_t v, const char* name, int64_t min) {
     throw std::invalid_argument(std::string(name) + " must be an integer in [" +
                                 std::to_string(min) + ", 2^31], got " + std::to_string(v));
 }
+
+// H_out = (H_in - 1)*stride - pad_top - pad_bottom + dilation*(k - 1) + output_padding + 1
+int64_t transposed_extent(int64_t in, int64_t stride, int64_t pad0, int64_t pad1, int64_t dilation,
+                          int64_t kernel, int64_t out_pad, const char* axis) {
+  const int64_t grown = checked_add(
+      checked_add(checked_mul(in - 1, stride, axis), checked_mul(dilation, kernel - 1, axis), axis),
+      out_pad + 1, axis);
+  const int64_t out = grown - pad0 - pad1;  // each term <= 2^31: no wrap
+  if (out < 1)
+    throw std::invalid_argument(std::string("transposed convolution output ") + axis + " would be " +
+                                std::to_string(out) + " (input " + std::to_string(in) + ", padding " +
+                                std::to_string(pad0) + "): output size would be below 1");
+  return out;
+}
+
+OutputSize transposed_output_size(const LayerParams& p, const CallShape& s) {
+  OutputSize o{transposed_extent(s.height, p.stride_h, p.pad_top, p.pad_bottom, p.dilation_h,
+                                 p.kernel_h, p.output_padding_h, "height"),
+               transposed_extent(s.width, p.stride_w, p.pad_left, p.pad_right, p.dilation_w,
+                                 p.kernel_w, p.output_padding_w, "width")};
+  checked_product({s.batch, p.in_channels, s.height, s.width, 4}, "input bytes [N, C, H, W] x 4");
+  checked_product({s.batch, p.out_channels, o.height, o.width, 4},
+                  "output bytes [N, C, outH, outW] x 4");
+  return o;
+}
 }  // namespace
 
 void LayerParams::validate() const {
@@ -53,6 +78,22 @@ void LayerParams::validate() const {
                                           std::to_string(groups) + ")");
   require(int(pad_mode) >= 0 && int(pad_mode) <= 3,
           "padding_mode must be zeros, reflect, replicate or circular");
+  if (transposed) {
+    require(pad_mode == PadMode::Zeros, "a transposed convolution supports only zeros padding_mode, got " +
+                                            std::string(pad_mode_name(pad_mode)));
+    // PyTorch: output padding must be smaller than either stride or dilation.
+    require(output_padding_h >= 0 && (output_padding_h < stride_h || output_padding_h < dilation_h),
+            "output_padding[0] (" + std::to_string(output_padding_h) +
+                ") must be smaller than either stride[0] (" + std::to_string(stride_h) +
+                ") or dilation[0] (" + std::to_string(dilation_h) + ")");
+    require(output_padding_w >= 0 && (output_padding_w < stride_w || output_padding_w < dilation_w),
+            "output_padding[1] (" + std::to_string(output_padding_w) +
+                ") must be smaller than either stride[1] (" + std::to_string(stride_w) +
+                ") or dilation[1] (" + std::to_string(dilation_w) + ")");
+  } else {
+    require(output_padding_h == 0 && output_padding_w == 0,
+            "output_padding is only for a transposed convolution");
+  }
   // Checked: e.g. 2^31 x 1 x 2^31 x 4 wraps to 0 in int64.
   const int64_t weights = checked_product({out_channels, in_per_group(), kernel_h, kernel_w},
                                           "weight size [out, in/groups, kH, kW]");
@@ -68,6 +109,7 @@ OutputSize output_size(const LayerParams& p, const CallShape& s) {
   require_size(s.batch, "batch size", 1);
   require_size(s.height, "input height", 1);
   require_size(s.width, "input width", 1);
+  if (p.transposed) return transposed_output_size(p, s);
   auto check_mode_pad = [&](int64_t pad, int64_t size, const char* axis) {
     if (p.pad_mode == PadMode::Reflect && pad >= size)
       throw std::invalid_argument(std::string("reflect padding (") + std::to_string(pad) +

@@ -76,5 +76,28 @@ const wrongClass: Conv1d = fuseConvBn(conv, state);
 // @ts-expect-error conv1d's padding has no pair form
 conv1d(y1, c1.weight, null, { padding: [1, 1] });
 
+// ConvTranspose2d, convTranspose2d, convTranspose2dOutputShape.
+import { ConvTranspose2d, convTranspose2d, convTranspose2dOutputShape } from 'simdconv';
+import type { ConvTranspose2dOptions, ConvTranspose2dFunctionalOptions } from 'simdconv';
+const ot: ConvTranspose2dOptions = { stride: 2, padding: [1, 0], outputPadding: 1, groups: 1, bias: true,
+  dilation: [1, 2], paddingMode: 'zeros', device: 'cpu', dtype: null };
+const ct: ConvTranspose2d = new ConvTranspose2d(8, 4, [4, 4], ot);
+const opT: [number, number] = ct.outputPadding;
+const padT: [number, number] = ct.padding;
+const yt: Tensor = ct.forward(new Tensor(new Float32Array(8 * 16), [8, 4, 4]), { outputSize: [9, 8] });
+const pendingT: Promise<Tensor> = ct.forwardAsync(yt, { out: undefined, outputSize: [1, 4, 9, 8], signal: ac.signal });
+ct.loadStateDict(state, { prefix: 'decoder.up1.' });
+ct.weight = ct.weight;
+ct.bias = null;
+const fot: ConvTranspose2dFunctionalOptions = { stride: 2, padding: 1, outputPadding: [1, 0], groups: 2, dilation: 1 };
+const ft: Tensor = convTranspose2d(yt, ct.weight, null, fot);
+const shapeT: number[] = convTranspose2dOutputShape([1, 8, 4, 4], [8, 2, 3, 3], fot);
+const fusedT: ConvTranspose2d = fuseConvBn(ct, state, { eps: 1e-3 });
+// @ts-expect-error zero padding only
+new ConvTranspose2d(3, 8, 3, { paddingMode: 'reflect' });
+// @ts-expect-error no 'same' padding for a transposed conv
+new ConvTranspose2d(3, 8, 3, { padding: 'same' });
+
+export { opT, padT, pendingT, ft, shapeT, fusedT };
 export { shape, data, bias, pending, repr, f, state2, bytes, isa, source, quota, fullWidth, n, notString };
 export { k1, pad1, pending1, f1, fused2d, fused1d, wrongClass };

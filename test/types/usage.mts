@@ -25,4 +25,10 @@ const f1: Tensor = conv1d(y1, new simdconv.Conv1d(8, 2, 1).weight);
 const fused: Conv1d = fuseConvBn(c1, weights, { prefix: 'bn.' });
 const fused2: Conv2d = simdconv.fuseConvBn(conv, weights);
 
-export { back, b, f1, fused, fused2 };
+// ConvTranspose2d through the ESM entry.
+import { ConvTranspose2d, convTranspose2d } from 'simdconv';
+const ct = new ConvTranspose2d(4, 2, 4, { stride: 2, padding: 1 });
+const yt: Tensor = await ct.forwardAsync(new Tensor(new Float32Array(4 * 9), [1, 4, 3, 3]), { outputSize: [6, 6] });
+const ft: Tensor = convTranspose2d(yt, new ConvTranspose2d(2, 3, 1).weight);
+
+export { back, b, f1, fused, fused2, ft };

@@ -23,10 +23,17 @@ struct LayerParams {
   int64_t dilation_h = 1, dilation_w = 1;
   int64_t groups = 1;
   PadMode pad_mode = PadMode::Zeros;
+  // ConvTranspose2d: weight [Cin, Cout/groups, kH, kW] (the same element
+  // count), zero padding only; the padding crops the output and the output
+  // padding (smaller than the stride or the dilation, as PyTorch requires)
+  // extends it at the bottom and right.
+  bool transposed = false;
+  int64_t output_padding_h = 0, output_padding_w = 0;
 
   int64_t in_per_group() const { return in_channels / groups; }
   int64_t out_per_group() const { return out_channels / groups; }
-  // Length of one output element's reduction (GEMM K).
+  // Length of one output element's reduction (GEMM K); for a transposed
+  // layer, the most taps one output element can read.
   int64_t reduction() const { return in_per_group() * kernel_h * kernel_w; }
   int64_t weight_elements() const { return out_channels * reduction(); }
 

@@ -18,6 +18,7 @@ enum class Algorithm : int {
   GroupedDirect = 2,  // direct kernel, a few input and output channels per group (ResNeXt)
   Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
   Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, ungrouped, equal dilations
+  TransposedDirect = 5,  // ConvTranspose2d: each output element gathers the taps that reach it
 };
 const char* algorithm_name(Algorithm a);
 
@@ -92,6 +93,14 @@ struct WinogradPlan {
   int64_t band_rows = 0;
 };
 
+// Transposed direct: tasks over batch x output channels x bands of output
+// rows; each output element gathers, in a fixed order, the (input channel,
+// kh, kw) taps whose input position lands on it, so no two tasks write one
+// element and the sums do not depend on the thread count.
+struct TransposedPlan {
+  int64_t bh = 0, bands = 0;  // output rows per band, bands per plane
+};
+
 struct Plan {
   CallShape shape;
   OutputSize out{0, 0};
@@ -113,6 +122,7 @@ struct Plan {
   GemmPlan g;
   DirectPlan dp;
   WinogradPlan w;
+  TransposedPlan tp;
 };
 
 // The plan of one call. Pure: depends on nothing but its arguments (never on
@@ -155,5 +165,9 @@ struct WinogradTask {
   bool empty;
 };
 WinogradTask winograd_task(const Plan& plan, const LayerParams& p, int64_t t);
+struct TransposedTask {
+  int64_t n, oc, oh0, oh_n;
+};
+TransposedTask transposed_task(const Plan& plan, const LayerParams& p, int64_t t);
 
 }  // namespace simdconv

@@ -10,4 +10,11 @@ namespace simdconv {
 void reference_conv2d(const LayerParams& p, const CallShape& s, const float* input,
                       const float* weight, const float* bias, float* output);
 
+// ConvTranspose2d (p.transposed): input [N, Cin, H, W], weight
+// [Cin, Cout/groups, kH, kW], output [N, Cout, Hout, Wout] (output_size()).
+// Written as PyTorch defines it, by scattering every input element through
+// every tap (a different loop order from the gather the fast path uses).
+void reference_conv_transpose2d(const LayerParams& p, const CallShape& s, const float* input,
+                                const float* weight, const float* bias, float* output);
+
 }  // namespace simdconv

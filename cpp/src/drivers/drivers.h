@@ -24,6 +24,8 @@ struct Call {
 void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed);
 // Dense, grouped and depthwise; weight in PyTorch's layout.
 void run_direct(const Plan& plan, const Call& c, const float* weight);
+// ConvTranspose2d; weight in PyTorch's layout [Cin, Cout/groups, kH, kW].
+void run_transposed(const Plan& plan, const Call& c, const float* weight);
 // u: the 16 packed U = G g G^T matrices.
 void run_winograd(const Plan& plan, const Call& c, const std::vector<PackedWeights>& u);
 

@@ -18,6 +18,7 @@ const char* algorithm_name(Algorithm a) {
     case Algorithm::GroupedDirect: return "grouped-direct";
     case Algorithm::Direct: return "direct";
     case Algorithm::Winograd: return "winograd-2x2";
+    case Algorithm::TransposedDirect: return "transposed-direct";
   }
   return "unknown";
 }
@@ -32,6 +33,7 @@ bool winograd_applies(const LayerParams& p, Isa isa) {
 Algorithm choose_algorithm(const LayerParams& p) { return choose_algorithm(p, active_isa()); }
 
 Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
+  if (p.transposed) return Algorithm::TransposedDirect;
   // One input channel per group: a GEMM with K = kH*kW and M = out/in would
   // be almost all packing, so the direct kernel wins.
   if (p.in_per_group() == 1) return Algorithm::Depthwise;
@@ -127,6 +129,22 @@ bool b_in_place_pays(int64_t channels, int64_t plane) {
 }
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Bands of output rows so that a call has about four tasks per thread even
+// for a batch of one and few channels; each task writes its own rows of one
+// output channel plane, so the split never changes a sum. No scratch: the
+// gather reads the input and weights in place, and its work is the output
+// elements times the taps that reach them (cost follows the output).
+void plan_transposed(Plan& pl, const LayerParams& p) {
+  const int64_t planes = checked_mul(pl.shape.batch, p.out_channels, "transposed tasks");
+  const int64_t want = 4 * int64_t(pl.threads);
+  const int64_t bands = std::min(pl.out.height, std::max<int64_t>(1, ceil_div(want, planes)));
+  pl.tp.bh = ceil_div(pl.out.height, bands);
+  pl.tp.bands = ceil_div(pl.out.height, pl.tp.bh);
+  pl.tasks = checked_mul(planes, pl.tp.bands, "transposed tasks");
+  pl.workspace_floats = 0;
+  pl.microkernel = "transposed-gather-scalar";
+}
 
 // B packed once per pixel chunk and shared by the tasks, for few pixel
 // blocks and several threads (batch 1, small images): instead of splitting
@@ -367,6 +385,7 @@ SharedChunk shared_chunk(const GemmPlan& g, int64_t P, int64_t nr, int64_t c) {
 
 bool keeps_raw_weights(const LayerParams& p, Algorithm algo) {
   if (algo == Algorithm::Gemm) return false;
+  if (algo == Algorithm::TransposedDirect) return true;
   if (algo == Algorithm::Winograd) return geometry_may_outgrow_output(p);
   return true;
 }
@@ -400,7 +419,11 @@ Plan plan_conv(const LayerParams& p, Algorithm layer_algorithm, const CallShape&
   pl.direct = k.direct;
   pl.winograd = k.winograd;
   pl.algorithm = layer_algorithm;
-  if (layer_algorithm != Algorithm::Gemm && keeps_raw_weights(p, layer_algorithm) &&
+  if ((layer_algorithm == Algorithm::TransposedDirect) != p.transposed)
+    throw std::invalid_argument(p.transposed ? "a transposed layer runs only on the transposed algorithm"
+                                             : "the transposed algorithm runs only a transposed layer");
+  if (layer_algorithm != Algorithm::TransposedDirect && layer_algorithm != Algorithm::Gemm &&
+      keeps_raw_weights(p, layer_algorithm) &&
       !cost_follows_output(p, layer_algorithm, s, pl.out)) {
     pl.algorithm = Algorithm::Gemm;
     pl.gemm_fallback = true;
@@ -411,6 +434,7 @@ Plan plan_conv(const LayerParams& p, Algorithm layer_algorithm, const CallShape&
     case Algorithm::GroupedDirect:
     case Algorithm::Direct: plan_direct(pl, p); break;
     case Algorithm::Winograd: plan_winograd(pl, p); break;
+    case Algorithm::TransposedDirect: plan_transposed(pl, p); break;
   }
   return pl;
 }
@@ -438,6 +462,16 @@ DirectTask direct_task(const Plan& pl, const LayerParams& p, int64_t t) {
   k.n = ng / p.groups;
   k.oh0 = band * pl.dp.bh;
   k.oh_n = std::min(pl.dp.bh, pl.out.height - k.oh0);
+  return k;
+}
+
+TransposedTask transposed_task(const Plan& pl, const LayerParams& p, int64_t t) {
+  TransposedTask k;
+  const int64_t band = t % pl.tp.bands, plane = t / pl.tp.bands;
+  k.oc = plane % p.out_channels;
+  k.n = plane / p.out_channels;
+  k.oh0 = band * pl.tp.bh;
+  k.oh_n = std::min(pl.tp.bh, pl.out.height - k.oh0);
   return k;
 }
 
@@ -517,6 +551,17 @@ std::vector<OutputTile> output_tiles(const Plan& pl, const LayerParams& p) {
         o.n = k.n;
         o.c0 = k.g * p.out_per_group();
         o.c1 = o.c0 + p.out_per_group();
+        o.spans.emplace_back(k.oh0 * OW, (k.oh0 + k.oh_n) * OW);
+        tiles.push_back(o);
+      }
+      break;
+    case Algorithm::TransposedDirect:
+      for (int64_t t = 0; t < pl.tasks; ++t) {
+        const TransposedTask k = transposed_task(pl, p, t);
+        OutputTile o;
+        o.n = k.n;
+        o.c0 = k.oc;
+        o.c1 = k.oc + 1;
         o.spans.emplace_back(k.oh0 * OW, (k.oh0 + k.oh_n) * OW);
         tiles.push_back(o);
       }
