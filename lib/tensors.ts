@@ -1,5 +1,6 @@
 // Checks on Tensor arguments: done on every call, since JS callers can swap a
 // tensor's data or shape after it was built.
+import { constants as buffer } from 'node:buffer';
 import { Tensor } from './tensor';
 import { describeValue } from './args';
 
@@ -25,24 +26,25 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** The tensor to write into: the caller's `out` (checked) or a new one. */
 /**
  * A tensor for a result that the native call writes in full: its memory is
  * not zero-filled first (Buffer.allocUnsafeSlow: its own ArrayBuffer, offset
- * 0, so the view is aligned). On a large output, zero-filling costs about a
- * twentieth of a fast convolution, all of it wasted. Every algorithm writes
- * every output element; test/property.test.js checks it on outputs that
- * start as NaN.
+ * 0, so the view is aligned), since zero-filling would write every byte once
+ * more only for the convolution to overwrite it. Every algorithm writes every
+ * output element; test/property.test.js checks it on outputs that start as NaN.
  */
-function uninitializedTensor(shape: number[]): Tensor {
+function uninitializedTensor(shape: number[], where: string): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
+  if (n * Float32Array.BYTES_PER_ELEMENT > buffer.MAX_LENGTH)
+    throw new RangeError(`${where}: the output [${shape.join(', ')}] would have ${shape.reduce((a, b) => a * BigInt(b), 1n)} elements, ` +
+      `more than one Float32Array can hold here (${buffer.MAX_LENGTH / Float32Array.BYTES_PER_ELEMENT})`);
   const bytes = Buffer.allocUnsafeSlow(n * Float32Array.BYTES_PER_ELEMENT);
   return new Tensor(new Float32Array(bytes.buffer, bytes.byteOffset, n), shape);
 }
 
 /** The caller's `out`, checked against the output's shape, or a new tensor when there is none. */
 export function outputTensor(out: unknown, shape: number[], input: Tensor, where: string): Tensor {
-  if (out === undefined) return uninitializedTensor(shape);
+  if (out === undefined) return uninitializedTensor(shape, where);
   const t = asTensor(out, `${where}: out`);
   if (!sameShape(t.shape, shape))
     throw new RangeError(`${where}: out has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`);

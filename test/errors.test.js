@@ -170,4 +170,11 @@ describe('huge padding, stride and dilation', () => {
     expect(err.name).toBe('RangeError');  // (a native error: another realm than jest's RangeError)
     expect(err.message).toMatch(/2147483648 x 1 x 2147483648 x 4 overflows/);
   });
+
+  test('an output larger than one Float32Array is a RangeError naming its shape, before any allocation', () => {
+    const conv = new Conv2d(1, 1, 1, { padding: 2 ** 30 });
+    const x = new simdconv.Tensor(new Float32Array(1), [1, 1, 1, 1]);
+    expect(() => conv.forward(x)).toThrow(RangeError);
+    expect(() => conv.forward(x)).toThrow(/output \[1, 1, 2147483649, 2147483649\] would have 4611686022722355201 elements/);
+  });
 });
