@@ -1,5 +1,6 @@
 // The conv family's PyTorch fixtures (test/fixtures/family.json: Conv1d,
-// F.conv1d, fuse_conv_bn_eval) through the public API, for
+// F.conv1d, fuse_conv_bn_eval; transpose.json: ConvTranspose2d, F.conv_transpose2d)
+// through the public API, for
 // scripts/test-prebuild-node.js: the same checks as test/family.test.js
 // without jest, so they run where jest cannot (a prebuild in arm64 Node.js
 // under qemu, in node.exe under Wine). Calls fail(msg) per problem.
@@ -7,7 +8,7 @@
 const { fixtures, sameBits, parityError } = require('./parity-fixtures');
 
 module.exports = async function familyParity({ simdconv, fail, quick }) {
-  const { Tensor, Conv1d, Conv2d, conv1d, fuseConvBn } = simdconv;
+  const { Tensor, Conv1d, Conv2d, ConvTranspose2d, conv1d, convTranspose2d, fuseConvBn } = simdconv;
   const { manifest, load } = fixtures('family');
   const tensor = (ref, shape) => new Tensor(load(ref), shape);
   const pick = (cases) => cases.filter((_, i) => !quick || i % 4 === 0);
@@ -56,5 +57,35 @@ module.exports = async function familyParity({ simdconv, fail, quick }) {
     }
     if (within(c, 'bn(conv(x))', fused.forward(tensor(c.input, c.inputShape)), c.expectedBn) && ok) passed++;
   }
-  console.log(`conv family: ${passed}/${total} PyTorch fixture cases (Conv1d, F.conv1d, fuse_conv_bn_eval) pass`);
+  // ConvTranspose2d and F.conv_transpose2d (test/fixtures/transpose.json)
+  const t = fixtures('transpose');
+  const ttensor = (ref, shape) => new Tensor(t.load(ref), shape);
+  const twithin = (c, label, out) => {
+    const err = parityError(c, out, t.load);
+    if (err) fail(`transpose ${c.name} ${label}: ${err}`);
+    return err === null;
+  };
+  for (const c of pick(t.manifest.modules)) {
+    total++;
+    const conv = new ConvTranspose2d(c.inChannels, c.outChannels, c.kernelSize, c.options);
+    if (conv.toString() !== c.repr) fail(`transpose ${c.name}: repr ${conv} vs PyTorch ${c.repr}`);
+    conv.loadStateDict({ weight: ttensor(c.weight, c.weightShape), bias: c.bias && ttensor(c.bias, [c.outChannels]) });
+    const input = ttensor(c.input, c.inputShape);
+    const opts = c.outputSize ? { outputSize: c.outputSize } : {};
+    const out = conv.forward(input, opts);
+    let ok = twithin(c, 'forward', out);
+    if (ok && !sameBits((await conv.forwardAsync(input, opts)).data, out.data)) {
+      fail(`transpose ${c.name}: forwardAsync differs from forward`);
+      ok = false;
+    }
+    if (ok) passed++;
+  }
+  for (const c of pick(t.manifest.functional)) {
+    total++;
+    const out = convTranspose2d(ttensor(c.input, c.inputShape), ttensor(c.weight, c.weightShape),
+      c.bias && ttensor(c.bias, [c.weightShape[1] * (c.options.groups || 1)]), c.options);
+    if (twithin(c, 'conv_transpose2d', out)) passed++;
+  }
+  console.log(`conv family: ${passed}/${total} PyTorch fixture cases (Conv1d, F.conv1d, fuse_conv_bn_eval, ` +
+    'ConvTranspose2d, F.conv_transpose2d) pass');
 };
