@@ -148,7 +148,7 @@ describe('refused: what this version does not have (exit 2), and other mistakes'
   const NOT_HERE = 'is not supported by this version of simdconv';
 
   test.each([
-    ['ConvTranspose2d in LAYER.json', () => withConfig({ type: 'ConvTranspose2d' }), `"type": "ConvTranspose2d" ${NOT_HERE}: this version has Conv2d and Conv1d only`],
+    ['ConvTranspose2d in LAYER.json', () => withConfig({ type: 'ConvTranspose2d' }), `"type": "ConvTranspose2d" ${NOT_HERE}: \`run\` builds Conv2d and Conv1d layers only (the library has ConvTranspose2d)`],
     ['--type ConvTranspose2d', () => run(['--type', 'ConvTranspose2d']), `--type ConvTranspose2d ${NOT_HERE}`],
     ['output_padding', () => withConfig({ type: 'Conv1d', output_padding: 1 }), `"output_padding" ${NOT_HERE}: it belongs to ConvTranspose2d`],
     ['--output-padding', () => run(['--type', 'Conv1d', '--output-padding', '1']), `--output-padding ${NOT_HERE}`],

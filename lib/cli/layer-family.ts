@@ -1,9 +1,10 @@
 // What `simdconv run` adds to a plain Conv2d, from LAYER.json or the flags:
 // the layer's "type" (Conv2d or Conv1d) and "batch_norm" (a BatchNorm in the
 // same weights file, folded into the conv with fuseConvBn). The contract's
-// ConvTranspose2d, "output_padding" and "activation" have no library support
-// in this version: each is refused by name (exit 2), never silently ignored,
-// since a run without them would write plausible but wrong outputs.
+// ConvTranspose2d and "output_padding" (in the library, not yet in `run`) and
+// "activation" (not yet in the library) are refused by name (exit 2), never
+// silently ignored, since a run without them would write plausible but wrong
+// outputs.
 import type { Conv1d, Conv2d, Tensor } from '../index';
 import { UsageError, lib } from './common';
 
@@ -28,8 +29,8 @@ export interface Family {
 }
 
 const NOT_IN_THIS_VERSION: Record<string, string> = {
-  ConvTranspose2d: 'this version has Conv2d and Conv1d only',
-  outputPadding: 'it belongs to ConvTranspose2d, which this version does not have',
+  ConvTranspose2d: '`run` builds Conv2d and Conv1d layers only (the library has ConvTranspose2d)',
+  outputPadding: 'it belongs to ConvTranspose2d, which `run` does not build yet',
   activation: 'the fused activation is not available yet; apply it to the outputs afterwards',
 };
 
