@@ -19,33 +19,25 @@ namespace {
 const double kBT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
 const double kAT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
 
-// V = B^T d B and the sum of the magnitudes of its terms (for the tolerance).
-void input_transform(const double d[4][4], double v[4][4], double mag[4][4]) {
-  for (int xi = 0; xi < 4; ++xi)
-    for (int nu = 0; nu < 4; ++nu) {
-      double s = 0, m = 0;
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j) {
-          const double t = kBT[xi][i] * d[i][j] * kBT[nu][j];
-          s += t, m += std::fabs(t);
-        }
-      v[xi][nu] = s, mag[xi][nu] = m;
-    }
-}
-
-// Y = A^T M A, with its magnitude.
-void output_transform(const double m[4][4], double y[2][2], double mag[2][2]) {
-  for (int a = 0; a < 2; ++a)
-    for (int b = 0; b < 2; ++b) {
+// L x L^T for a 4x4 x: V = B^T d B (L = B^T, R = 4) and Y = A^T M A (L =
+// A^T, R = 2), each with the sum of the magnitudes of its terms (for the
+// tolerance).
+template <int R>
+void sandwich(const double (&l)[R][4], const double x[4][4], double y[R][R], double mag[R][R]) {
+  for (int a = 0; a < R; ++a)
+    for (int b = 0; b < R; ++b) {
       double s = 0, g = 0;
       for (int i = 0; i < 4; ++i)
         for (int j = 0; j < 4; ++j) {
-          const double t = kAT[a][i] * m[i][j] * kAT[b][j];
+          const double t = l[a][i] * x[i][j] * l[b][j];
           s += t, g += std::fabs(t);
         }
       y[a][b] = s, mag[a][b] = g;
     }
 }
+
+void input_transform(const double d[4][4], double v[4][4], double mag[4][4]) { sandwich(kBT, d, v, mag); }
+void output_transform(const double m[4][4], double y[2][2], double mag[2][2]) { sandwich(kAT, m, y, mag); }
 
 // U = G g G^T must make A^T (U . B^T d B) A the 3x3 correlation of the 4x4
 // tile d with g (the F(2x2, 3x3) identity), up to U's rounding to float.
