@@ -1,0 +1,144 @@
+// Kernel-alone throughput per family, on every ISA this CPU runs, with the
+// inputs cache-resident (no driver, no threads): the direct tap loop, the
+// in-place 3x3 depthwise kernels, the Winograd transforms and pad_plane.
+// The kernel-level counterpart of bench_ukernel (GEMM). Not a test: no
+// thresholds, run by hand (BENCHMARKS.md).
+// Usage: bench_kernels [direct|dw3|winograd|pad]   (default: all)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "simdconv/direct_kernel.h"
+#include "simdconv/kernels.h"
+#include "simdconv/winograd.h"
+
+using namespace simdconv;
+
+namespace {
+
+// Median and best of 9 timings of `iters` calls, as units (FLOPs or bytes)
+// per nanosecond.
+void report(const char* kernel, const char* what, double units_per_call, const char* unit,
+            const std::function<void()>& call) {
+  call();  // warm the caches
+  std::vector<double> rates;
+  size_t iters = 1;
+  for (;;) {  // enough calls for ~20 ms per timing
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < iters; ++i) call();
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > 0.02) break;
+    iters *= 2;
+  }
+  for (int rep = 0; rep < 9; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < iters; ++i) call();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    rates.push_back(units_per_call * double(iters) / s * 1e-9);
+  }
+  std::sort(rates.begin(), rates.end());
+  std::printf("%-28s %-34s median %7.1f best %7.1f %s\n", kernel, what, rates[rates.size() / 2],
+              rates.back(), unit);
+}
+
+// One direct-kernel shape: cin input channels of a kh x kw kernel at stride s
+// over an out_h x out_w output, n_out output channels, in the driver's band
+// layout (phases of wq floats per padded row).
+struct DirectShape {
+  const char* name;
+  int64_t cin, kh, kw, s, out_h, out_w, n_out;
+};
+
+void bench_direct(const DirectKernel& K) {
+  const DirectShape shapes[] = {
+      {"depthwise 3x3 s1 112x112", 1, 3, 3, 1, 112, 112, 1},
+      {"depthwise 3x3 s2 56x56", 1, 3, 3, 2, 56, 56, 1},
+      {"depthwise 5x5 s1 28x28", 1, 5, 5, 1, 28, 28, 1},
+      {"grouped 3x3 s1 16->16 28x28", 16, 3, 3, 1, 28, 28, 16},
+      {"dense 1x7 s1 8->8 17x17", 8, 1, 7, 1, 17, 17, 8},
+  };
+  for (const DirectShape& sh : shapes) {
+    const int64_t wq = ((sh.out_w - 1) * sh.s + sh.kw + sh.s - 1) / sh.s, rs = sh.s * wq;
+    const int64_t rows = (sh.out_h - 1) * sh.s + sh.kh, ps = rows * rs, taps = sh.cin * sh.kh * sh.kw;
+    std::vector<float> in(size_t(sh.cin * ps + kDirectSlack), 0.5f), w(size_t(sh.n_out * taps), 0.25f);
+    std::vector<float> out(size_t(sh.n_out * sh.out_h * sh.out_w));
+    std::vector<int64_t> tap_off;
+    for (int64_t ci = 0; ci < sh.cin; ++ci)
+      for (int64_t kh = 0; kh < sh.kh; ++kh)
+        for (int64_t kw = 0; kw < sh.kw; ++kw) tap_off.push_back(ci * ps + kh * rs + kw % sh.s * wq + kw / sh.s);
+    DirectArgs a;
+    a.in = in.data();
+    a.tap_off = tap_off.data();
+    a.taps = taps;
+    a.row_step = sh.s * rs;
+    a.w = w.data();
+    a.out = out.data();
+    a.out_stride = sh.out_h * sh.out_w;
+    a.out_row_stride = sh.out_w;
+    a.n_out = sh.n_out;
+    a.out_h = sh.out_h;
+    a.out_w = sh.out_w;
+    if (sh.cin == 1) a.kernel_h = sh.kh, a.kernel_w = sh.kw, a.kh_step = rs;  // as the driver
+    if (sh.s == 1) a.flat_n = (sh.out_h - 1) * rs + sh.out_w;
+    report(K.name, sh.name, 2.0 * double(taps * sh.n_out * sh.out_h * sh.out_w), "GFLOP/s", [&] { K.fn(a); });
+  }
+}
+
+void bench_dw3(const DirectKernel& K) {
+  for (int64_t S : {1, 2}) {
+    auto fn = S == 1 ? K.dw3s1 : K.dw3s2;
+    if (fn == nullptr) continue;
+    const int64_t H = 112, W = 112, out_h = (H + 2 - 3) / S + 1, out_w = out_h;
+    std::vector<float> plane(size_t(H * W), 0.5f), w9(9, 0.25f), out(size_t(out_h * out_w));
+    const Dw3InPlaceArgs a{plane.data(), H, W, 1, w9.data(), nullptr, out.data(), out_w, 0, out_h};
+    report(K.name, S == 1 ? "in-place dw3s1 112x112" : "in-place dw3s2 112x112 -> 56x56",
+           18.0 * double(out_h * out_w), "GFLOP/s", [&] { fn(a); });
+  }
+}
+
+void bench_pad(const DirectKernel& K) {
+  const struct { const char* name; PadMode mode; int64_t stride; } cases[] = {
+      {"pad_plane zeros s1 112x112 +1", PadMode::Zeros, 1},
+      {"pad_plane zeros s2 112x112 +1", PadMode::Zeros, 2},
+      {"pad_plane reflect s1 112x112 +1", PadMode::Reflect, 1},
+      {"pad_plane circular s3 112x112 +1", PadMode::Circular, 3},
+  };
+  const int64_t H = 112, W = 112, n = W + 2;
+  std::vector<float> plane(size_t(H * W), 0.5f);
+  for (const auto& c : cases) {
+    const int64_t wq = (n + c.stride - 1) / c.stride, rows = H + 2;
+    std::vector<float> dst(size_t(rows * c.stride * wq));
+    const PadPlaneArgs a{plane.data(), H, W, 0, rows, 1, 1, 1, c.stride, wq, c.mode, dst.data()};
+    report(K.name, c.name, double(rows * n * sizeof(float)), "GB/s written", [&] { K.pad_plane(a); });
+  }
+}
+
+// Nominal additions per tile: input B^T d B 32, output A^T M A 24 (+ 4 bias).
+void bench_winograd(const WinogradKernel& K) {
+  const int64_t tiles_w = 28, rows = 28, nt = tiles_w * rows, wq = tiles_w + 1, rs = 2 * wq;
+  std::vector<float> band(size_t((2 * rows + 2) * rs + kDirectSlack), 0.5f), v(size_t(16 * nt));
+  const WinogradInputArgs in{band.data(), rs, wq, tiles_w, rows, v.data(), nt};
+  report(K.name, "input transform 56x56 (784 tiles)", 32.0 * double(nt), "GFLOP/s", [&] { K.input(in); });
+  std::vector<float> out(size_t(4 * nt));
+  const float bias = 0.125f;
+  const WinogradOutputArgs o{v.data(), nt, tiles_w, rows, &bias, out.data(), 2 * tiles_w, 2 * rows, 2 * tiles_w, 1};
+  report(K.name, "output transform 56x56 (784 tiles)", 28.0 * double(nt), "GFLOP/s", [&] { K.output(o); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* family = argc > 1 ? argv[1] : "all";
+  const auto want = [&](const char* f) { return std::strcmp(family, "all") == 0 || std::strcmp(family, f) == 0; };
+  for (Isa isa : {Isa::Scalar, Isa::Neon, Isa::Avx2, Isa::Avx512}) {
+    const IsaKernels* k = kernels_for(isa);
+    if (k == nullptr || !cpu_supports(isa)) continue;
+    if (want("direct")) bench_direct(*k->direct);
+    if (want("dw3")) bench_dw3(*k->direct);
+    if (want("pad")) bench_pad(*k->direct);
+    if (want("winograd") && k->winograd != nullptr) bench_winograd(*k->winograd);
+  }
+  return 0;
+}
