@@ -18,3 +18,4 @@ export type { Padding1d } from './geometry1d';
 export { fuseConvBn } from './fuse';
 export type { Device, Dtype } from './device';
 export type { ConvPlan } from './native';
+export type { TuneOptions, TuneResult } from './tune';

@@ -98,6 +98,11 @@ TuneResult ConvLayer::tune(const CallShape& s, const TuneOptions& o) const {
   return r;
 }
 
+bool ConvLayer::tuned(const CallShape& s, int threads) const {
+  Algorithm unused;
+  return tuning_ != nullptr && tuning_->choice(s, std::max(1, threads), &unused);
+}
+
 void ConvLayer::adopt_tuning(const ConvLayer& other) {
   if (tuning_ == nullptr || other.tuning_ == nullptr || &other == this) return;
   for (const Tuning::Choice& c : other.tuning_->all_choices()) {

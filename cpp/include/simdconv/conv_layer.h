@@ -81,6 +81,8 @@ class ConvLayer {
   // for each shape (timings do not depend on the weights' values). No-op
   // unless both layers are tunable.
   void adopt_tuning(const ConvLayer& other);
+  // Whether plan(s, threads) runs a tuned choice.
+  bool tuned(const CallShape& s, int threads) const;
 
  private:
   // The weights in the form the layer's algorithm reads: one of these.
