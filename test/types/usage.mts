@@ -25,4 +25,14 @@ const f1: Tensor = conv1d(y1, new simdconv.Conv1d(8, 2, 1).weight);
 const fused: Conv1d = fuseConvBn(c1, weights, { prefix: 'bn.' });
 const fused2: Conv2d = simdconv.fuseConvBn(conv, weights);
 
-export { back, b, f1, fused, fused2 };
+// Measured tuning (extension).
+import type { TuneResult, TuneOptions } from 'simdconv';
+const tuneOptions: TuneOptions = { repetitions: 3, algorithms: ['im2col-gemm'] };
+const tuned: TuneResult = conv.tune([1, 4, 8, 8], tuneOptions);
+const chosen: string = tuned.chosen;
+const firstMs: number | undefined = c1.tune([1, 4, 16]).candidates[0]?.medianMs;
+const isTuned: boolean = conv.plan([1, 4, 8, 8]).tuned;
+// @ts-expect-error repetitions is a number
+conv.tune([1, 4, 8, 8], { repetitions: '3' });
+
+export { back, b, f1, fused, fused2, chosen, firstMs, isTuned };
