@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "check.h"
+#include "layers.h"
 #include "simdconv/conv_layer.h"
 #include "simdconv/reference_conv.h"
 #include "simdconv/thread_pool.h"
@@ -23,18 +24,10 @@ struct Case {
   CallShape s;
 };
 
+// Square kernels only here.
 LayerParams layer(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t pad, int64_t dil,
                   int64_t groups, PadMode mode = PadMode::Zeros) {
-  LayerParams p;
-  p.in_channels = cin;
-  p.out_channels = cout;
-  p.kernel_h = p.kernel_w = k;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = pad;
-  p.dilation_h = p.dilation_w = dil;
-  p.groups = groups;
-  p.pad_mode = mode;
-  return p;
+  return test::layer(cin, cout, k, k, stride, pad, dil, groups, mode);
 }
 
 std::vector<Case> cases() {
