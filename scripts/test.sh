@@ -77,7 +77,7 @@ if command -v x86_64-w64-mingw32-g++-posix >/dev/null && { command -v wine64 >/d
   scripts/test-win32-prebuild.sh
   echo "== win32-x64: cpp/ suite cross-built with MinGW-w64, run under Wine"
   cmake -S . -B build-win32-cpp -DCMAKE_TOOLCHAIN_FILE=cmake/x86_64-w64-mingw32.toolchain.cmake -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-win32-cpp -j"$jobs" --target test_reference test_gemm_kernels test_conv_layer test_thread_pool test_cpu_count test_extreme_sizes >/dev/null
+  cmake --build build-win32-cpp -j"$jobs" --target test_reference test_gemm_kernels test_conv_layer test_thread_pool test_cpu_count test_extreme_sizes test_plan test_tune >/dev/null
   (cd build-win32-cpp && WINEPREFIX="$PWD/../build-wine/prefix" WINEDEBUG=-all ctest --output-on-failure)
   echo "   (Wine step: $((SECONDS - t0)) s)"
 else
