@@ -83,7 +83,8 @@ Napi::Function Layer::Define(Napi::Env env) {
                       InstanceMethod("forwardAsync", &Layer::ForwardAsync),
                       InstanceAccessor("algorithm", &Layer::Algorithm, nullptr),
                       InstanceAccessor("isa", &Layer::Isa, nullptr),
-                      InstanceMethod("plan", &Layer::Plan)});
+                      InstanceMethod("plan", &Layer::Plan),
+                      InstanceMethod("tune", &Layer::Tune)});
 }
 
 Layer::Layer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Layer>(info) {
@@ -93,6 +94,20 @@ Layer::Layer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Layer>(info) {
 
 std::shared_ptr<const simdconv::ConvLayer> Layer::build(const Napi::Value& weight,
                                                         const Napi::Value& bias) const {
+  std::shared_ptr<simdconv::ConvLayer> fresh = build_mutable(weight, bias);
+  // A tuned layer (or any under SIMDCONV_TUNE=1) stays tunable, and new
+  // weights keep the choices tuned for the old ones.
+  if (tunable_ || fresh->tunable()) {
+    guard(weight.Env(), [&] {
+      fresh->make_tunable(float_array(weight, "weight").data);
+      if (layer_ != nullptr) fresh->adopt_tuning(*layer_);
+    });
+  }
+  return fresh;
+}
+
+std::shared_ptr<simdconv::ConvLayer> Layer::build_mutable(const Napi::Value& weight,
+                                                          const Napi::Value& bias) const {
   Napi::Env env = weight.Env();
   const FloatArray w = float_array(weight, "weight");
   require_length(env, w, params_.weight_elements(), "weight");
@@ -102,7 +117,7 @@ std::shared_ptr<const simdconv::ConvLayer> Layer::build(const Napi::Value& weigh
     require_length(env, ba, params_.out_channels, "bias");
     b = ba.data;
   }
-  return guard(env, [&] { return std::make_shared<const simdconv::ConvLayer>(params_, w.data, b); });
+  return guard(env, [&] { return std::make_shared<simdconv::ConvLayer>(params_, w.data, b); });
 }
 
 Napi::Value Layer::SetWeights(const Napi::CallbackInfo& info) {
@@ -199,6 +214,7 @@ Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
   const bool winograd = pl.algorithm == simdconv::Algorithm::Winograd;
   o.Set("sharedBytes", num(gemm && pl.g.shared_b ? pl.g.shared_floats * 4 : 0));
   o.Set("gemmFallback", pl.gemm_fallback);
+  o.Set("tuned", layer->tuned(s, pl.threads));
   o.Set("bInPlace", gemm && pl.g.b_in_place);
   o.Set("sharedB", gemm && pl.g.shared_b);
   o.Set("inPlaceDepthwise", !gemm && !winograd && pl.dp.dw3_in_place != nullptr);
@@ -226,6 +242,47 @@ Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
   }
   o.Set("blocking", b);
   return o;
+}
+
+// Measured tuning (simdconv/tune.h) for `conv.tune(inputShape)`. The first
+// call makes the layer tunable: it is rebuilt from `weight` and `bias` (the
+// layer's current ones, which the caller passes) keeping the raw weights.
+Napi::Value Layer::Tune(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const simdconv::CallShape s = call_shape(info, 0);
+  simdconv::TuneOptions o;
+  o.repetitions = int(integer(info[3], "repetitions", 1, 1000));
+  if (!info[4].IsNull() && !info[4].IsUndefined()) {
+    if (!info[4].IsArray()) throw Napi::TypeError::New(env, "algorithms must be an array of names");
+    const Napi::Array names = info[4].As<Napi::Array>();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      const Napi::Value v = names.Get(i);
+      simdconv::Algorithm a;
+      if (!v.IsString() || !simdconv::algorithm_from_name(v.As<Napi::String>().Utf8Value(), &a))
+        throw Napi::RangeError::New(env, "algorithms[" + std::to_string(i) + "] is not an algorithm name");
+      o.only.push_back(a);
+    }
+  }
+  if (!layer_->tunable()) {
+    std::shared_ptr<simdconv::ConvLayer> fresh = build_mutable(info[5], info[6]);
+    guard(env, [&] { fresh->make_tunable(float_array(info[5], "weight").data); });
+    layer_ = fresh;
+    tunable_ = true;
+  }
+  std::shared_ptr<const simdconv::ConvLayer> layer = layer_;
+  const simdconv::TuneResult r = guard(env, [&] { return layer->tune(s, o); });
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("chosen", simdconv::algorithm_name(r.chosen));
+  out.Set("threads", Napi::Number::New(env, r.threads));
+  Napi::Array measured = Napi::Array::New(env, r.measured.size());
+  for (size_t i = 0; i < r.measured.size(); ++i) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("algorithm", simdconv::algorithm_name(r.measured[i].algorithm));
+    m.Set("medianMs", Napi::Number::New(env, r.measured[i].median_ms));
+    measured.Set(uint32_t(i), m);
+  }
+  out.Set("candidates", measured);
+  return out;
 }
 
 }  // namespace binding

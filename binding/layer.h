@@ -23,12 +23,19 @@ class Layer : public Napi::ObjectWrap<Layer> {
   Napi::Value Algorithm(const Napi::CallbackInfo& info);
   Napi::Value Isa(const Napi::CallbackInfo& info);
   Napi::Value Plan(const Napi::CallbackInfo& info);  // (n, h, w) -> the plan as a plain object
+  // (n, h, w, repetitions, algorithms | null, weight, bias | null) -> what it measured
+  Napi::Value Tune(const Napi::CallbackInfo& info);
 
   std::shared_ptr<const simdconv::ConvLayer> build(const Napi::Value& weight,
                                                    const Napi::Value& bias) const;
+  std::shared_ptr<simdconv::ConvLayer> build_mutable(const Napi::Value& weight,
+                                                     const Napi::Value& bias) const;
 
   simdconv::LayerParams params_;
   std::shared_ptr<const simdconv::ConvLayer> layer_;
+  // Set by the first tune(): from then on the layer keeps its raw weights,
+  // and a weight replacement keeps the tuned choices (adopt_tuning).
+  bool tunable_ = false;
 };
 
 }  // namespace binding

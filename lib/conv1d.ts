@@ -13,6 +13,7 @@ import { checkBiasShape, checkWeightShape } from './params';
 import { convRepr } from './repr';
 import { Conv2d } from './conv2d';
 import type { ConvPlan } from './native';
+import { TuneOptions, TuneResult, checkTuneOptions } from './tune';
 import { Device, Dtype, checkDeviceDtype } from './device';
 import { StateDict, requiredEntry, stateEntry, statePrefix } from './statedict';
 import { checkSignal } from './run';
@@ -183,5 +184,15 @@ export class Conv1d {
     if (shape.length === 3 && shape[0] < 1)
       throw new RangeError(`Conv1d.plan: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
     return this.#inner.plan(view4d(shape));
+  }
+
+  /** Measured tuning for inputs of this shape ([N, C, L] or [C, L]): the inner Conv2d's, for [N, C, 1, L]. */
+  tune(inputShape: readonly number[], options?: TuneOptions): TuneResult {
+    checkTuneOptions(options, 'Conv1d.tune');
+    const shape = checkShape(inputShape, 'Conv1d.tune: inputShape');
+    outputShape1d(this.#g, shape, 'Conv1d.tune');
+    if (shape.length === 3 && shape[0] < 1)
+      throw new RangeError(`Conv1d.tune: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
+    return this.#inner.tune(view4d(shape), options);
   }
 }

@@ -11,6 +11,7 @@ import { runSync, runAsync } from './run';
 import { native, NativeLayer, ConvPlan } from './native';
 import { skippedDtype } from './io/skipped';
 import { Device, Dtype, checkDeviceDtype } from './device';
+import { TuneOptions, TuneResult, checkTuneOptions } from './tune';
 
 /** A key that loadSafetensors left out because its tensor is not floating point. */
 function notFloat(state: object, key: string): void {
@@ -186,5 +187,20 @@ export class Conv2d {
     const d = inputDims(shape, 'Conv2d.plan');
     if (d.n < 1) throw new RangeError(`Conv2d.plan: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
     return this.#native.plan(d.n, d.h, d.w);
+  }
+
+  /**
+   * Opt-in measured tuning (an extension, like torch.backends.cudnn.benchmark):
+   * times each algorithm that can run this layer for this input shape at the
+   * current thread count and keeps the fastest for later calls of that shape
+   * and thread count. Blocks while it measures; may change which algorithm runs.
+   */
+  tune(inputShape: readonly number[], options?: TuneOptions): TuneResult {
+    const o = checkTuneOptions(options, 'Conv2d.tune');
+    const shape = checkShape(inputShape, 'Conv2d.tune: inputShape');
+    outputShape(this.#g, shape, 'Conv2d.tune');
+    const d = inputDims(shape, 'Conv2d.tune');
+    if (d.n < 1) throw new RangeError(`Conv2d.tune: the batch must be at least 1, got input of shape [${shape.join(', ')}]`);
+    return this.#native.tune(d.n, d.h, d.w, o.repetitions, o.algorithms, this.#weight.data, this.#bias?.data ?? null);
   }
 }

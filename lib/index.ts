@@ -23,3 +23,4 @@ export type { ConvTranspose2dOptions, ConvTranspose2dForwardOptions,
   ConvTranspose2dForwardAsyncOptions } from './convTranspose2d';
 export { convTranspose2d, convTranspose2dOutputShape } from './functionalTranspose';
 export type { ConvTranspose2dFunctionalOptions } from './functionalTranspose';
+export type { TuneOptions, TuneResult } from './tune';

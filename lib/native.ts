@@ -3,6 +3,7 @@
 // error that says what was looked for, where, and what to do.
 import * as path from 'node:path';
 import * as fs from 'node:fs';
+import type { TuneResult } from './tune';
 
 export interface NativeLayerParams {
   inChannels: number; outChannels: number;
@@ -30,6 +31,9 @@ export interface NativeLayer {
   readonly algorithm: string;
   readonly isa: string;
   plan(n: number, h: number, w: number): ConvPlan;
+  /** Measured tuning; weight and bias are the layer's current ones (the first call keeps them raw). */
+  tune(n: number, h: number, w: number, repetitions: number, algorithms: string[] | null,
+       weight: Float32Array, bias: Float32Array | null): TuneResult;
 }
 
 /** How one call runs (docs/API.md, `conv.plan(inputShape)`): the native plan as a plain object. */
@@ -43,6 +47,7 @@ export interface ConvPlan {
   workspaceBytes: number;  // per-thread scratch of one task
   sharedBytes: number;     // the GEMM's shared B buffer (0 unless sharedB)
   gemmFallback: boolean;
+  tuned: boolean;          // chosen by conv.tune (or SIMDCONV_TUNE=1) for this shape and thread count
   bInPlace: boolean;
   sharedB: boolean;
   inPlaceDepthwise: boolean;

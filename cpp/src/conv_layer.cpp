@@ -9,6 +9,7 @@
 #include <string>
 
 #include "drivers/drivers.h"
+#include "layer_tuning.h"
 #include "simdconv/thread_pool.h"
 
 namespace simdconv {
@@ -55,6 +56,19 @@ struct ConvLayer::PlanCache {
     *std::min_element(entries.begin(), entries.end(),
                       [](const Entry& a, const Entry& b) { return a.used < b.used; }) = fresh;
   }
+  // tune(): its plan replaces whatever was planned for the shape before.
+  void assign(const Plan& plan) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (Entry& e : entries)
+        if (same(e, plan.shape, plan.threads)) {
+          e.plan = plan;
+          e.used = ++clock;
+          return;
+        }
+    }
+    insert(plan.shape, plan.threads, plan);
+  }
 };
 
 ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa)
@@ -79,18 +93,23 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
   if (kernels_ == nullptr || !cpu_supports(isa))
     throw std::invalid_argument(std::string("ISA ") + isa_name(isa) + " is not available");
   if (bias) bias_.assign(bias, bias + p_.out_channels);
-  const GemmKernel& gk = *kernels_->gemm;
-  switch (algo_) {
-    case Algorithm::Gemm: weights_ = GemmWeights{PackedWeights(p_, weight, gk.mr, gk.kc)}; break;
+  weights_ = prepare_weights(p_, algo_, weight, *kernels_);
+  if (tune_env_enabled()) make_tunable(weight);
+}
+
+ConvLayer::Weights ConvLayer::prepare_weights(const LayerParams& p, Algorithm algo,
+                                              const float* weight, const IsaKernels& k) {
+  const GemmKernel& gk = *k.gemm;
+  switch (algo) {
+    case Algorithm::Gemm: return GemmWeights{PackedWeights(p, weight, gk.mr, gk.kc)};
     case Algorithm::Depthwise:
     case Algorithm::GroupedDirect:
     case Algorithm::Direct:
     case Algorithm::TransposedDirect:
-      weights_ = DirectWeights{std::vector<float>(weight, weight + p_.weight_elements())};
-      break;
+      return DirectWeights{std::vector<float>(weight, weight + p.weight_elements())};
     case Algorithm::Winograd: {
       WinogradWeights ww;
-      const int64_t C = p_.in_channels, M = p_.out_channels;
+      const int64_t C = p.in_channels, M = p.out_channels;
       std::vector<float> u(size_t(16 * M * C));  // [xi*4+nu][o][c]
       float t[16];
       for (int64_t o = 0; o < M; ++o)
@@ -103,11 +122,11 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
       pw.out_channels = M;
       ww.u.reserve(16);
       for (int e = 0; e < 16; ++e) ww.u.emplace_back(pw, u.data() + size_t(e * M * C), gk.mr, gk.kc);
-      if (keeps_raw_weights(p_, algo_)) ww.raw.assign(weight, weight + p_.weight_elements());
-      weights_ = std::move(ww);
-      break;
+      if (keeps_raw_weights(p, algo)) ww.raw.assign(weight, weight + p.weight_elements());
+      return ww;
     }
   }
+  throw std::invalid_argument("unknown algorithm");
 }
 
 ConvLayer::ConvLayer(ConvLayer&&) noexcept = default;
@@ -119,35 +138,57 @@ Plan ConvLayer::plan(const CallShape& s, int threads) const {
   threads = std::max(1, threads);
   Plan pl;
   if (plans_->find(s, threads, &pl)) return pl;
-  pl = plan_conv(p_, algo_, s, threads, *kernels_);
+  Algorithm algo = algo_;
+  if (tuning_ != nullptr && !tuning_->choice(s, threads, &algo) && tune_env_enabled() &&
+      threads == get_num_threads()) {
+    // SIMDCONV_TUNE=1: the first call of a new shape measures the candidates.
+    tune(s);
+    if (plans_->find(s, threads, &pl)) return pl;
+    tuning_->choice(s, threads, &algo);  // evicted meanwhile: plan the choice again
+  }
+  pl = plan_conv(p_, algo, s, threads, *kernels_);
   plans_->insert(s, threads, pl);
   return pl;
 }
 
+void ConvLayer::remember_plan(const Plan& pl) const { plans_->assign(pl); }
+
+const ConvLayer::Weights& ConvLayer::weights_for(Algorithm algo) const {
+  if (algo == algo_) return weights_;
+  const Weights* w = tuning_ != nullptr ? tuning_->find(algo) : nullptr;
+  if (w == nullptr)
+    throw std::logic_error(std::string("no weights prepared for ") + algorithm_name(algo));
+  return *w;
+}
+
 void ConvLayer::forward(const CallShape& s, const float* input, float* output,
                         CancelFlag cancel) const {
-  const Plan pl = plan(s);
+  run(plan(s), input, output, cancel);
+}
+
+void ConvLayer::run(const Plan& pl, const float* input, float* output, CancelFlag cancel) const {
   const drivers::Call call{p_, bias_.empty() ? nullptr : bias_.data(), input, output, cancel};
+  const Weights& weights = weights_for(pl.layer_algorithm);
   drivers::note_last_run(pl.algorithm);
   if (pl.gemm_fallback) {
     // Packing the raw weights costs one pass over them, less than the call.
-    const std::vector<float>& raw = algo_ == Algorithm::Winograd
-                                        ? std::get<WinogradWeights>(weights_).raw
-                                        : std::get<DirectWeights>(weights_).raw;
+    const std::vector<float>& raw = std::holds_alternative<WinogradWeights>(weights)
+                                        ? std::get<WinogradWeights>(weights).raw
+                                        : std::get<DirectWeights>(weights).raw;
     const PackedWeights packed(p_, raw.data(), pl.gemm->mr, pl.gemm->kc);
     drivers::run_gemm(pl, call, packed);
     return;
   }
   switch (pl.algorithm) {
-    case Algorithm::Gemm: drivers::run_gemm(pl, call, std::get<GemmWeights>(weights_).packed); break;
+    case Algorithm::Gemm: drivers::run_gemm(pl, call, std::get<GemmWeights>(weights).packed); break;
     case Algorithm::Depthwise:
     case Algorithm::GroupedDirect:
     case Algorithm::Direct:
-      drivers::run_direct(pl, call, std::get<DirectWeights>(weights_).raw.data());
+      drivers::run_direct(pl, call, std::get<DirectWeights>(weights).raw.data());
       break;
-    case Algorithm::Winograd: drivers::run_winograd(pl, call, std::get<WinogradWeights>(weights_).u); break;
+    case Algorithm::Winograd: drivers::run_winograd(pl, call, std::get<WinogradWeights>(weights).u); break;
     case Algorithm::TransposedDirect:
-      drivers::run_transposed(pl, call, std::get<DirectWeights>(weights_).raw.data());
+      drivers::run_transposed(pl, call, std::get<DirectWeights>(weights).raw.data());
       break;
   }
 }

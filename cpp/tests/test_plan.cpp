@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "check.h"
+#include "layers.h"
 #include "simdconv/conv_layer.h"
 #include "simdconv/thread_pool.h"
 
@@ -110,20 +111,7 @@ void check_workspace(const ConvLayer& layer, const CallShape& s, const Plan& pl)
         (long long)pl.workspace_floats);
 }
 
-LayerParams layer(int64_t cin, int64_t cout, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                  int64_t dil, int64_t groups, PadMode mode = PadMode::Zeros) {
-  LayerParams p;
-  p.in_channels = cin;
-  p.out_channels = cout;
-  p.kernel_h = kh;
-  p.kernel_w = kw;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = pad;
-  p.dilation_h = p.dilation_w = dil;
-  p.groups = groups;
-  p.pad_mode = mode;
-  return p;
-}
+using test::layer;
 
 }  // namespace
 

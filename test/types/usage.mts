@@ -31,4 +31,14 @@ const ct = new ConvTranspose2d(4, 2, 4, { stride: 2, padding: 1 });
 const yt: Tensor = await ct.forwardAsync(new Tensor(new Float32Array(4 * 9), [1, 4, 3, 3]), { outputSize: [6, 6] });
 const ft: Tensor = convTranspose2d(yt, new ConvTranspose2d(2, 3, 1).weight);
 
-export { back, b, f1, fused, fused2, ft };
+// Measured tuning (extension).
+import type { TuneResult, TuneOptions } from 'simdconv';
+const tuneOptions: TuneOptions = { repetitions: 3, algorithms: ['im2col-gemm'] };
+const tuned: TuneResult = conv.tune([1, 4, 8, 8], tuneOptions);
+const chosen: string = tuned.chosen;
+const firstMs: number | undefined = c1.tune([1, 4, 16]).candidates[0]?.medianMs;
+const isTuned: boolean = conv.plan([1, 4, 8, 8]).tuned;
+// @ts-expect-error repetitions is a number
+conv.tune([1, 4, 8, 8], { repetitions: '3' });
+
+export { back, b, f1, fused, fused2, ft, chosen, firstMs, isTuned };

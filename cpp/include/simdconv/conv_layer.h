@@ -12,6 +12,7 @@
 #include "simdconv/kernels.h"
 #include "simdconv/pack.h"
 #include "simdconv/plan.h"
+#include "simdconv/tune.h"
 
 namespace simdconv {
 
@@ -60,6 +61,29 @@ class ConvLayer {
   // Plans kept per layer: the most recently used input shapes and thread counts.
   static constexpr size_t kPlanCacheSize = 32;
 
+  // Opt-in measured tuning (tune.h). make_tunable() keeps a copy of
+  // `weight`, which must be the weights the layer was built with, so that
+  // tune() can prepare them for each candidate algorithm (done by the
+  // constructor under SIMDCONV_TUNE=1). Not thread-safe: call it before
+  // sharing the layer.
+  void make_tunable(const float* weight);
+  bool tunable() const { return tuning_ != nullptr; }
+  // Times each candidate's plan for this input shape at the pool's current
+  // thread count (one warm-up run, then o.repetitions runs, median) and
+  // keeps the fastest: later plan()/forward() calls of that shape and
+  // thread count run it. Const and thread-safe (tuning state is a cache,
+  // like the plans). Throws std::logic_error when the layer is not
+  // tunable, otherwise as forward() does.
+  TuneResult tune(const CallShape& s, const TuneOptions& o = {}) const;
+  // Takes over the tuned choices of `other` (a layer with the same params,
+  // typically the one whose weights this one replaces), preparing this
+  // layer's weights for them: replacing the weights keeps what tuning chose
+  // for each shape (timings do not depend on the weights' values). No-op
+  // unless both layers are tunable.
+  void adopt_tuning(const ConvLayer& other);
+  // Whether plan(s, threads) runs a tuned choice.
+  bool tuned(const CallShape& s, int threads) const;
+
  private:
   // The weights in the form the layer's algorithm reads: one of these.
   struct GemmWeights {
@@ -75,14 +99,24 @@ class ConvLayer {
     // packing these for that call.
     std::vector<float> raw;
   };
+  using Weights = std::variant<GemmWeights, DirectWeights, WinogradWeights>;
   struct PlanCache;
+  struct Tuning;  // src/layer_tuning.h
+
+  static Weights prepare_weights(const LayerParams& p, Algorithm algo, const float* weight,
+                                 const IsaKernels& k);
+  // The weights prepared for `algo`: the layer's own, or a tuned candidate's.
+  const Weights& weights_for(Algorithm algo) const;
+  void run(const Plan& pl, const float* input, float* output, CancelFlag cancel) const;
+  void remember_plan(const Plan& pl) const;  // replaces the cached plan of its shape and threads
 
   LayerParams p_;
   const IsaKernels* kernels_;
   Algorithm algo_;
-  std::variant<GemmWeights, DirectWeights, WinogradWeights> weights_;
+  Weights weights_;
   std::vector<float> bias_;
   std::unique_ptr<PlanCache> plans_;
+  std::unique_ptr<Tuning> tuning_;  // null unless make_tunable()
 };
 
 // Cost counters, for tests that bound a call's work and memory by its
