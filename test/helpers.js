@@ -75,4 +75,24 @@ function layerChannels(L) {
   return [L.inPerGroup, L.inPerGroup * L.multiplier, L.inPerGroup];
 }
 
-module.exports = { simdconv, native, randomArray, randomTensor, reference, compare, magnitudeBound, channelArbs, layerChannels };
+/**
+ * Asserts that run() throws as PyTorch did for the fixture error case c: the
+ * same error class, and PyTorch's words verbatim (less the argument number of
+ * torch's internal F.pad call) or, where ours differ by design, c.ours.
+ */
+function expectTorchError(run, c) {
+  let error = null;
+  try {
+    run();
+  } catch (e) {
+    error = e;
+  }
+  if (error === null) throw new Error(`accepted; PyTorch raised ${c.torchError}: ${c.torchMessage}`);
+  expect(error.constructor.name).toBe(c.jsClass);
+  if (c.ours === null) expect(error.message).toContain(c.torchMessage.replace(/^Argument #\d+: /, ''));
+  else expect(error.message).toMatch(new RegExp(c.ours));
+  return error;
+}
+
+module.exports = { simdconv, native, randomArray, randomTensor, reference, compare, magnitudeBound, channelArbs, layerChannels,
+  expectTorchError };
