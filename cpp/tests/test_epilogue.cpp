@@ -154,9 +154,9 @@ bool matches_reference(const char* what, const Case& c, Isa isa, const Activatio
   for (size_t i = 0; i < got.size(); ++i) {
     const double r = residual != nullptr ? double(residual[i]) : 0.0;
     const double pre = double(d.conv[i]) + r;
-    const double want = test::act_ref(a, pre);
+    const double want = test::act::reference(a, pre);
     const double pre_tol = 4 * eps * (std::sqrt(k) + 2) * d.magnitude + 2 * eps * (std::fabs(pre) + std::fabs(r));
-    const double tol = test::act_lipschitz(a) * pre_tol + test::act_kernel_tol(a, pre, want);
+    const double tol = test::act::lipschitz(a) * pre_tol + test::act::kernel_tol(a, pre, want);
     if (!(std::fabs(double(got[i]) - want) <= tol)) {
       CHECK(false, "%s %s isa=%s act=%s residual=%d: elem %zu got %.9g want %.9g (pre-activation %.9g, tol %.3g)",
             what, c.name, isa_name(isa), act_kind_name(a.kind), residual != nullptr, i, got[i], want, pre, tol);
