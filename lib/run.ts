@@ -87,7 +87,7 @@ export function runAsync(layer: NativeLayer, g: OutputShapeOf, input: unknown, o
       settle(abortErrorOf(s));
     };
     // The native side copies the input now and writes `out` only on success.
-    const cancel = layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out?.data ?? null, (err, result) => {
+    const cancel = layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out?.data ?? null, null, (err, result) => {
       settle(err && err.name === 'AbortError' ? abortErrorOf(s) : err, result);
     });
     try {

@@ -108,9 +108,9 @@ void run_transposed_gemm(const Plan& plan, const Call& c, const PackedWeights& a
             for (int64_t x = iw[kw].lo; x < x1; ++x) row[x * sw + sh] += src[x - c0];
           }
         }
-        // Here row oh of channel oc is final over the task's columns [ow0,
-        // ow0 + ow_n) (bias and every tap in) and still in L1: the point
-        // where a fused epilogue applies, once per element.
+        // Row oh of channel oc is final over the task's columns (bias and
+        // every tap in) and still in L1: the fused epilogue, once per element.
+        if (c.ep.active()) apply_epilogue(c, row + k.ow0, 1, k.ow_n, OW);
       }
     }
   });
