@@ -197,6 +197,9 @@ void check_named(std::mt19937& rng, Counts& n) {
   v.push_back(ns);
   v.push_back({"M = 3200: row bands", {layer(2, 128, 5, 1, 2), {1, 24, 24}}, true, true});
   v.push_back({"wide rows: column bands", {layer(2, 64, 5, 1, 0), {1, 2, 1500}}, true, true});
+  Named row{"one output row", {layer(4, 6, 3, 2, 1), {1, 1, 40}}, true, false};
+  row.u.p.kernel_h = 1; row.u.p.pad_top = row.u.p.pad_bottom = 0;
+  v.push_back(row);
   Named far{"dilation 30: cols of one element over the budget", {layer(2, 128, 3, 1, 0), {1, 31, 31}}, false, false};
   far.u.p.dilation_h = far.u.p.dilation_w = 30;
   v.push_back(far);
@@ -211,6 +214,10 @@ void check_named(std::mt19937& rng, Counts& n) {
     const Plan pl = ConvLayer(c.u.p, w.data(), nullptr).plan(c.u.s, 1);
     CHECK((pl.tg.bands * pl.tg.col_bands > 1) == c.split, "%s: %lld x %lld bands at 1 thread", c.name,
           (long long)pl.tg.bands, (long long)pl.tg.col_bands);
+    // more threads: at least as many tasks (row bands, or column bands
+    // where the output has fewer rows than threads)
+    const Plan p3 = ConvLayer(c.u.p, w.data(), nullptr).plan(c.u.s, 3);
+    CHECK(p3.tasks >= 3, "%s: %lld tasks at 3 threads", c.name, (long long)p3.tasks);
   }
 }
 

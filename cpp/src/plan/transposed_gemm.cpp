@@ -134,6 +134,15 @@ void plan_transposed_gemm(Plan& pl, const LayerParams& p) {
     t.bands = ceil_div(pl.out.height, t.bh);
     t.max_rows = reach_bound(ah, t.bh);
   }
+  // Outputs of few rows (1 x OW): narrower column bands, the same way.
+  const int64_t rows_tasks = checked_product({pl.shape.batch, p.groups, t.bands}, "transposed tasks");
+  if (threads > 1 && rows_tasks * t.col_bands < threads) {
+    const Axis aw = axis_w(p, pl.shape, pl.out);
+    const int64_t bands = std::min(pl.out.width, ceil_div(threads, rows_tasks));
+    t.bw = std::min(t.bw, ceil_div(pl.out.width, bands));
+    t.col_bands = ceil_div(pl.out.width, t.bw);
+    t.max_cols = reach_bound(aw, t.bw);
+  }
   const int64_t mr = int64_t(gk.mr), nr = int64_t(gk.nr);
   const int64_t kc = std::min(int64_t(gk.kc), p.in_per_group());
   // A blocks of about 128 KiB (half an L2) stay cached across the B panels.
@@ -144,7 +153,7 @@ void plan_transposed_gemm(Plan& pl, const LayerParams& p) {
   pl.workspace_floats = checked_add(
       t.cols_floats, checked_mul(ceil_div(pixels, nr), kc * nr + t.panel_pad, "transposed GEMM B"),
       "transposed GEMM workspace");
-  pl.tasks = checked_mul(outer, t.bands, "transposed tasks");
+  pl.tasks = checked_mul(rows_tasks, t.col_bands, "transposed tasks");
   pl.microkernel = gk.name;
 }
 
