@@ -1,5 +1,6 @@
-// A one-layer ONNX model for torch.nn.Conv2d or Conv1d, hand-encoded as protobuf (no
-// onnx-proto dependency): [Pad (reflect / edge / wrap)] -> Conv, weights and
+// A one-layer ONNX model for torch.nn.Conv2d, Conv1d or ConvTranspose2d, hand-encoded
+// as protobuf (no onnx-proto dependency): [Pad (reflect / edge / wrap)] -> Conv
+// (or ConvTranspose, zero padding only), weights and
 // bias as initializers. Only the handful of ModelProto fields we need; field
 // numbers from onnx/onnx.proto.
 'use strict';
@@ -82,16 +83,19 @@ function convModel(c, weight, bias, outShape, inShape) {
     nodes.push(node('Pad', 'pad', ['x', 'pads'], ['xpad'], { mode }));
     convIn = 'xpad';
   }
-  inits.push(tensorProto('w', [c.Cout, c.Cin / c.groups, ...c.kernel], FLOAT, weight));
+  const transposed = c.kind === 'conv_transpose2d';
+  // ConvTranspose's weight is [Cin, Cout/groups, ...kernel], as PyTorch's
+  const wDims = transposed ? [c.Cin, c.Cout / c.groups, ...c.kernel] : [c.Cout, c.Cin / c.groups, ...c.kernel];
+  inits.push(tensorProto('w', wDims, FLOAT, weight));
   const convInputs = [convIn, 'w'];
   if (bias) {
     inits.push(tensorProto('b', [c.Cout], FLOAT, bias));
     convInputs.push('b');
   }
   const convPads = padFirst ? Array(2 * rank).fill(0) : [...c.padding, ...c.padding];
-  nodes.push(node('Conv', 'conv', convInputs, ['y'], {
-    kernel_shape: c.kernel, strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups,
-  }));
+  const attrs = { kernel_shape: c.kernel, strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups };
+  if (transposed) attrs.output_padding = c.output_padding || c.kernel.map(() => 0);
+  nodes.push(node(transposed ? 'ConvTranspose' : 'Conv', 'conv', convInputs, ['y'], attrs));
   // GraphProto: node=1, name=2, initializer=5, input=11, output=12
   const graph = [
     ...nodes.map((n) => fMsg(1, n)), fStr(2, 'conv2d'), ...inits.map((t) => fMsg(5, t)),

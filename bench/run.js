@@ -106,7 +106,8 @@ function usage(err) {
   --network a,b      only these networks (resnet50, mobilenetv2, resnet18_b8, unet)
 simdconv is timed as users call it, forward(x) (a fresh output each call: the 'simdconv' columns and
 the ratios), and as forward(x, { out }) into a preallocated output (the 'out=' columns).
-Suite cases may be Conv1d layers ("kind": "conv1d" in bench/suite.json).`;
+Suite cases may be Conv1d layers ("kind": "conv1d" in bench/suite.json) or
+ConvTranspose2d layers ("kind": "conv_transpose2d", with "output_padding").`;
   if (err) { console.error(`bench/run.js: ${err}\n${text}`); process.exit(2); }
   console.log(text);
   process.exit(0);
@@ -261,18 +262,28 @@ const OVERHEAD_CASE = {
   dilation: [1, 1], groups: 1, padding_mode: 'zeros',
 };
 // A case's `kind` (default conv2d): conv2d has N, Cin, H, W; conv1d has N, Cin,
-// L and one-element kernel/stride/padding/dilation.
-const KINDS = ['conv2d', 'conv1d'];
+// L and one-element kernel/stride/padding/dilation; conv_transpose2d is
+// conv2d's fields plus output_padding (default [0, 0]).
+const KINDS = ['conv2d', 'conv1d', 'conv_transpose2d'];
 const kindOf = (c) => c.kind || 'conv2d';
+const transposed = (c) => kindOf(c) === 'conv_transpose2d';
 const spatialOf = (c) => (kindOf(c) === 'conv1d' ? [c.L] : [c.H, c.W]);
 const inShapeOf = (c) => [c.N, c.Cin, ...spatialOf(c)];
+const outputPaddingOf = (c) => c.output_padding || spatialOf(c).map(() => 0);
 function outShapeOf(c) {
   const o = (i, k, s, p, d) => Math.floor((i + 2 * p - d * (k - 1) - 1) / s) + 1;
-  return [c.N, c.Cout, ...spatialOf(c).map((n, i) => o(n, c.kernel[i], c.stride[i], c.padding[i], c.dilation[i]))];
+  // ConvTranspose2d: (i - 1) * s - 2p + d (k - 1) + output_padding + 1
+  const t = (i, k, s, p, d, op) => (i - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  const f = transposed(c) ? t : o;
+  return [c.N, c.Cout, ...spatialOf(c).map((n, i) =>
+    f(n, c.kernel[i], c.stride[i], c.padding[i], c.dilation[i], outputPaddingOf(c)[i]))];
 }
 const prod = (xs) => xs.reduce((a, x) => a * x, 1);
 
+// A transposed conv multiplies every input element by Cout/groups x kernel
+// weights (PyTorch's and ONNX's count, cropped taps included).
 function gflopOf(c) {
+  if (transposed(c)) return (2 * prod(inShapeOf(c)) * (c.Cout / c.groups) * prod(c.kernel)) / 1e9;
   return (2 * prod(outShapeOf(c)) * (c.Cin / c.groups) * prod(c.kernel)) / 1e9;
 }
 
@@ -283,6 +294,7 @@ function shapeLabel(c) {
   if (c.stride.some((v) => v !== 1)) s += ` s${pair(c.stride)}`;
   if (c.padding.some((v) => v)) s += ` p${pair(c.padding)}`;
   if (c.dilation.some((v) => v !== 1)) s += ` d${pair(c.dilation)}`;
+  if (outputPaddingOf(c).some((v) => v)) s += ` op${pair(outputPaddingOf(c))}`;
   if (c.groups !== 1) s += c.groups === c.Cin && c.groups === c.Cout ? ' dw' : ` g${c.groups}`;
   if (c.padding_mode !== 'zeros') s += ` ${c.padding_mode}`;
   if (kindOf(c) !== 'conv2d') s += ` (${kindOf(c)})`;
@@ -297,6 +309,11 @@ function makeLayer(simdconv, c) {
       stride: c.stride[0], padding: c.padding[0], dilation: c.dilation[0], groups: c.groups, paddingMode: c.padding_mode, bias,
     });
   }
+  if (transposed(c)) {
+    return new simdconv.ConvTranspose2d(c.Cin, c.Cout, c.kernel, {
+      stride: c.stride, padding: c.padding, outputPadding: outputPaddingOf(c), dilation: c.dilation, groups: c.groups, bias,
+    });
+  }
   return new simdconv.Conv2d(c.Cin, c.Cout, c.kernel, {
     stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, paddingMode: c.padding_mode, bias,
   });
@@ -309,6 +326,8 @@ function caseProblem(c) {
   for (const k of ['kernel', 'stride', 'padding', 'dilation'])
     if (!Array.isArray(c[k]) || c[k].length !== rank) return `case ${c.name}: ${k} must have ${rank} element(s) for ${kindOf(c)}`;
   if (inShapeOf(c).some((v) => !Number.isInteger(v) || v < 1)) return `case ${c.name}: input shape ${inShapeOf(c).join('x')} is not all positive integers`;
+  if (c.output_padding !== undefined && !transposed(c)) return `case ${c.name}: output_padding is only for conv_transpose2d`;
+  if (transposed(c) && c.padding_mode !== 'zeros') return `case ${c.name}: conv_transpose2d pads with zeros only`;
   return null;
 }
 
@@ -330,10 +349,17 @@ function toleranceOf(c, x, w, b) {
   let maxX = 0;
   for (const v of x) maxX = Math.max(maxX, Math.abs(v));
   const k = w.length / c.Cout;
+  // the weights output channel oc sums: row oc of [Cout, k]; a transposed
+  // conv's [Cin, Cout/groups, ...kernel] gives channel j of group g the
+  // kernel-sized blocks j of the group's input channels
+  const kk = prod(c.kernel), cinG = c.Cin / c.groups, coutG = c.Cout / c.groups;
+  const weightOf = (oc, i) => (transposed(c)
+    ? w[((Math.floor(oc / coutG) * cinG + Math.floor(i / kk)) * coutG + (oc % coutG)) * kk + (i % kk)]
+    : w[oc * k + i]);
   let m = 0;
   for (let oc = 0; oc < c.Cout; oc++) {
     let s = 0;
-    for (let i = 0; i < k; i++) s += Math.abs(w[oc * k + i]);
+    for (let i = 0; i < k; i++) s += Math.abs(weightOf(oc, i));
     m = Math.max(m, s * maxX + (b ? Math.abs(b[oc]) : 0));
   }
   return 16 * EPS32 * (Math.sqrt(k) + 2) * m;

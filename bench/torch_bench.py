@@ -34,15 +34,19 @@ import torch
 
 
 # A case's "kind" (default conv2d) picks the module; its spatial input dims.
-MODULES = {"conv2d": (torch.nn.Conv2d, ("H", "W")), "conv1d": (torch.nn.Conv1d, ("L",))}
+MODULES = {"conv2d": (torch.nn.Conv2d, ("H", "W")), "conv1d": (torch.nn.Conv1d, ("L",)),
+           "conv_transpose2d": (torch.nn.ConvTranspose2d, ("H", "W"))}
 
 
 def make_conv(c):
     module, _ = MODULES[c.get("kind", "conv2d")]
+    extra = {}
+    if "output_padding" in c:
+        extra["output_padding"] = tuple(c["output_padding"])
     return module(
         c["Cin"], c["Cout"], tuple(c["kernel"]), stride=tuple(c["stride"]),
         padding=tuple(c["padding"]), dilation=tuple(c["dilation"]), groups=c["groups"],
-        bias=c.get("bias", True), padding_mode=c["padding_mode"]).eval()
+        bias=c.get("bias", True), padding_mode=c["padding_mode"], **extra).eval()
 
 
 def in_shape(c):
@@ -63,6 +67,8 @@ def read_f32(path, shape):
 
 
 def gflop(c, out_shape):
+    if c.get("kind") == "conv_transpose2d":  # every input element times Cout/groups x kernel weights
+        return 2.0 * prod(in_shape(c)) * (c["Cout"] // c["groups"]) * prod(c["kernel"]) / 1e9
     return 2.0 * prod(out_shape) * (c["Cin"] // c["groups"]) * prod(c["kernel"]) / 1e9
 
 

@@ -262,6 +262,14 @@ Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
     b.Set("tileRowsPerBlock", num(pl.w.bt));
     b.Set("blocks", num(pl.w.blocks));
     b.Set("channelTiles", num(pl.w.m_tiles));
+  } else if (pl.algorithm == simdconv::Algorithm::TransposedGemm) {
+    b.Set("mr", num(int64_t(pl.gemm->mr)));
+    b.Set("nr", num(int64_t(pl.gemm->nr)));
+    b.Set("kc", num(int64_t(pl.gemm->kc)));
+    b.Set("bandRows", num(pl.tg.bh));
+    b.Set("bands", num(pl.tg.bands));
+    b.Set("bandColumns", num(pl.tg.bw));
+    b.Set("columnBands", num(pl.tg.col_bands));
   } else if (pl.algorithm == simdconv::Algorithm::TransposedDirect) {
     b.Set("bandRows", num(pl.tp.bh));
     b.Set("bands", num(pl.tp.bands));

@@ -1,5 +1,6 @@
-// torch.nn.ConvTranspose2d on the native transposed algorithm (a gather:
-// no zero-stuffed input). The output padding is part of the native layer's
+// torch.nn.ConvTranspose2d on the native transposed algorithms (GEMM + col2im,
+// or a gather where the GEMM would not pay; the plan picks per input shape; no
+// zero-stuffed input). The output padding is part of the native layer's
 // geometry and a call's outputSize may imply another one (torch's
 // _output_padding), so the layer keeps one native layer per output padding
 // it has run with (at most stride_h x stride_w of them), built from the

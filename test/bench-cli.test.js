@@ -16,6 +16,7 @@ test('--help lists the whole-network mode and says which simdconv column is whic
   expect(r.stdout).toMatch(/forward\(x\)/);
   expect(r.stdout).toMatch(/forward\(x, \{ out \}\)/);
   expect(r.stdout).toMatch(/conv1d/);
+  expect(r.stdout).toMatch(/conv_transpose2d/);
 });
 
 test('an unknown network is refused with the known ones', () => {

@@ -123,16 +123,32 @@ describe('calls', () => {
     expect(Array.from(y.data)).toEqual(Array.from(c.forward(x, { outputSize: [8, 8] }).data));
   });
 
-  test('plan(): the transposed algorithm, tasks that split the output, no scratch', () => {
+  test('plan(): the transposed GEMM, tasks that split the output, scratch within its budget', () => {
     const p = c.plan([2, 3, 4, 4]);
-    expect(p.algorithm).toBe('transposed-direct');
-    expect(p.tasks).toBeGreaterThanOrEqual(4);
-    expect(p.workspaceBytes).toBe(0);
-    // bands of output rows x (images x output channels) tasks, the rows covering the 8-row output
-    expect(p.tasks).toBe(p.blocking.bands * 2 * 2);
+    expect(p.layerAlgorithm).toBe('transposed-gemm');
+    expect(p.algorithm).toBe('transposed-gemm');
+    // cols (2 x 3 x 3 rows x 16 input pixels) and the packed B; at most the
+    // 4 MiB cols budget plus one K block of NR panel
+    expect(p.workspaceBytes).toBeGreaterThanOrEqual(4 * 18 * 16);
+    expect(p.workspaceBytes).toBeLessThanOrEqual(4 * ((1 << 20) + p.blocking.kc * p.blocking.nr + 64));
+    // images x groups x row bands x column bands, the bands covering the 7 x 7 output
+    expect(p.tasks).toBe(2 * p.blocking.bands * p.blocking.columnBands);
     expect(p.blocking.bandRows * p.blocking.bands).toBeGreaterThanOrEqual(7);
-    expect(c.plan([3, 4, 4], { outputSize: [8, 8] }).algorithm).toBe('transposed-direct');
+    expect(p.blocking.bandColumns * p.blocking.columnBands).toBeGreaterThanOrEqual(7);
+    expect(c.plan([3, 4, 4], { outputSize: [8, 8] }).algorithm).toBe('transposed-gemm');
     expect(() => c.plan([0, 3, 4, 4])).toThrow(/the batch must be at least 1/);
+  });
+
+  test('plan(): the direct gather where the cols of one output element would not fit the GEMM\'s budget', () => {
+    // dilation 30: one output element's taps read 61 x 61 input pixels, each
+    // with 128 x 3 x 3 cols entries (4.3 M floats > 1 M)
+    const far = new ConvTranspose2d(2, 128, 3, { dilation: 30 });
+    const p = far.plan([1, 2, 61, 61]);
+    expect(p.layerAlgorithm).toBe('transposed-gemm');
+    expect(p.algorithm).toBe('transposed-direct');
+    expect(p.workspaceBytes).toBe(0);
+    // a smaller input: its cols fit, the GEMM runs
+    expect(far.plan([1, 2, 8, 8]).algorithm).toBe('transposed-gemm');
   });
 
   test('functional forms check the weight and bias', () => {

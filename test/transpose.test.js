@@ -59,7 +59,7 @@ describe(`torch.nn.ConvTranspose2d parity (ISA ${simdconv.backendInfo().isa})`, 
     if (JSON.stringify(conv.weight.shape) !== JSON.stringify(c.weightShape))
       problems.push(`default weight shape [${conv.weight.shape}], PyTorch [${c.weightShape}]`);
     if ((conv.bias === null) !== (c.bias === null)) problems.push('bias presence differs from PyTorch');
-    expect(conv.backend.algorithm).toBe('transposed-direct');
+    expect(conv.backend.algorithm).toBe('transposed-gemm');
     conv.loadStateDict({ 'up.weight': tensor(c.weight, c.weightShape), 'up.bias': c.bias && tensor(c.bias, [c.outChannels]) },
       { prefix: 'up.' });
     const input = tensor(c.input, c.inputShape);

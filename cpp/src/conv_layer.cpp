@@ -112,11 +112,11 @@ ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bia
     throw std::invalid_argument("the depthwise algorithm needs one input channel per group");
   if (algo_ != Algorithm::Gemm && algo_ != Algorithm::Depthwise &&
       algo_ != Algorithm::GroupedDirect && algo_ != Algorithm::Direct &&
-      algo_ != Algorithm::Winograd && algo_ != Algorithm::TransposedDirect)
+      algo_ != Algorithm::Winograd && !is_transposed(algo_))
     throw std::invalid_argument("unknown algorithm");
-  if ((algo_ == Algorithm::TransposedDirect) != p_.transposed)
-    throw std::invalid_argument(p_.transposed ? "a transposed layer runs only on the transposed algorithm"
-                                              : "the transposed algorithm runs only a transposed layer");
+  if (is_transposed(algo_) != p_.transposed)
+    throw std::invalid_argument(p_.transposed ? "a transposed layer runs only on the transposed algorithms"
+                                              : "the transposed algorithms run only a transposed layer");
   if (algo_ == Algorithm::Winograd && !winograd_applies(p_, isa))
     throw std::invalid_argument("the Winograd algorithm needs a 3x3, stride-1, ungrouped layer "
                                 "with equal dilations and an ISA with its kernels");
@@ -137,6 +137,23 @@ ConvLayer::Weights ConvLayer::prepare_weights(const LayerParams& p, Algorithm al
     case Algorithm::Direct:
     case Algorithm::TransposedDirect:
       return DirectWeights{std::vector<float>(weight, weight + p.weight_elements())};
+    case Algorithm::TransposedGemm: {
+      // weight [Cin][Cout/g x kH x kW] per group is W_g; A = W_g^T, packed as
+      // the weights of a 1x1 layer with Cout/g x kH x kW outputs per group.
+      const int64_t G = p.groups, K = p.in_per_group();
+      const int64_t M = p.out_per_group() * p.kernel_h * p.kernel_w;
+      std::vector<float> at(size_t(p.weight_elements()));  // [G][M][K]
+      for (int64_t g = 0; g < G; ++g)
+        for (int64_t ci = 0; ci < K; ++ci)
+          for (int64_t m = 0; m < M; ++m)
+            at[size_t((g * M + m) * K + ci)] = weight[(g * K + ci) * M + m];
+      LayerParams pa;
+      pa.in_channels = p.in_channels;
+      pa.out_channels = G * M;
+      pa.groups = G;
+      return TransposedGemmWeights{PackedWeights(pa, at.data(), gk.mr, gk.kc),
+                                   std::vector<float>(weight, weight + p.weight_elements())};
+    }
     case Algorithm::Winograd: {
       WinogradWeights ww;
       const int64_t C = p.in_channels, M = p.out_channels;
@@ -223,6 +240,15 @@ void ConvLayer::run(const Plan& pl, const float* input, float* output, const flo
     throw std::logic_error(std::string("ISA ") + isa_name(kernels_->isa) + " has no activation kernel");
   const Weights& weights = weights_for(pl.layer_algorithm);
   drivers::note_last_run(pl.algorithm);
+  if (const auto* tw = std::get_if<TransposedGemmWeights>(&weights)) {
+    // A transposed GEMM layer runs the calls its plan sends to the gather
+    // on the raw weights it keeps for them.
+    if (pl.algorithm == Algorithm::TransposedGemm)
+      drivers::run_transposed_gemm(pl, call, tw->a);
+    else
+      drivers::run_transposed(pl, call, tw->raw.data());
+    return;
+  }
   if (pl.gemm_fallback) {
     // Packing the raw weights costs one pass over them, less than the call.
     const std::vector<float>& raw = std::holds_alternative<WinogradWeights>(weights)
@@ -243,6 +269,7 @@ void ConvLayer::run(const Plan& pl, const float* input, float* output, const flo
     case Algorithm::TransposedDirect:
       drivers::run_transposed(pl, call, std::get<DirectWeights>(weights).raw.data());
       break;
+    case Algorithm::TransposedGemm: break;  // above
   }
 }
 

@@ -55,15 +55,19 @@ TuneResult ConvLayer::tune(const CallShape& s, const TuneOptions& o) const {
   }
   // Plan every candidate before allocating anything (a call the layer
   // cannot run throws here, as forward() would). A candidate whose plan
-  // falls back to the GEMM (plan.h: gemm_fallback) is the GEMM, slower by
-  // a packing pass: it is measured only when the GEMM is not a candidate.
-  const bool gemm_candidate = std::find(cands.begin(), cands.end(), Algorithm::Gemm) != cands.end();
+  // runs another candidate's algorithm (plan.h: gemm_fallback, or a
+  // transposed GEMM layer's call planned on the gather) is that candidate
+  // (the GEMM fallback slower by a packing pass): it is measured only when
+  // that algorithm is not a candidate itself.
+  const auto is_candidate = [&](Algorithm a) {
+    return std::find(cands.begin(), cands.end(), a) != cands.end();
+  };
   std::vector<std::pair<Algorithm, Plan>> plans;
   std::exception_ptr refused;  // a candidate whose sizes are beyond the library
   for (Algorithm a : cands) {
     try {
       Plan pl = plan_conv(p_, a, s, threads, *kernels_);
-      if (pl.gemm_fallback && gemm_candidate) continue;
+      if (pl.algorithm != a && is_candidate(pl.algorithm)) continue;
       plans.emplace_back(a, pl);
     } catch (const std::length_error&) {
       if (!refused) refused = std::current_exception();

@@ -8,8 +8,9 @@
 namespace simdconv {
 
 std::vector<Algorithm> candidate_algorithms(const LayerParams& p, Isa isa) {
-  // A transposed layer has one algorithm; the others compute a forward conv.
-  if (p.transposed) return {Algorithm::TransposedDirect};
+  // A transposed layer runs on the transposed algorithms only; the others
+  // compute a forward conv.
+  if (p.transposed) return {Algorithm::TransposedGemm, Algorithm::TransposedDirect};
   std::vector<Algorithm> c{Algorithm::Gemm};
   // The dense direct kernel runs one group; a grouped layer runs the grouped
   // form of the same kernel (the algorithms choose_algorithm() picks from).
@@ -21,7 +22,8 @@ std::vector<Algorithm> candidate_algorithms(const LayerParams& p, Isa isa) {
 
 bool algorithm_from_name(const std::string& name, Algorithm* out) {
   for (Algorithm a : {Algorithm::Gemm, Algorithm::Depthwise, Algorithm::GroupedDirect,
-                      Algorithm::Direct, Algorithm::Winograd, Algorithm::TransposedDirect})
+                      Algorithm::Direct, Algorithm::Winograd, Algorithm::TransposedDirect,
+                      Algorithm::TransposedGemm})
     if (name == algorithm_name(a)) {
       *out = a;
       return true;

@@ -1,7 +1,8 @@
 // The fused epilogue y = act(conv(x) + bias + residual) on every algorithm
 // (forced: the GEMM with packed B, shared B, B in place and the narrow-tail
 // kernel; direct dense, grouped and depthwise, the in-place 3x3 depthwise
-// kernels at stride 1 and 2; Winograd at dilation 1 and 2; transposed; the
+// kernels at stride 1 and 2; Winograd at dilation 1 and 2; transposed (the
+// gather and the GEMM + col2im); the
 // GEMM fallback of a direct and of a Winograd layer) and every ISA this CPU
 // runs, for every activation, with and without a residual:
 //   - against the reference convolution plus the activation in double,
@@ -32,7 +33,7 @@ namespace {
 
 // What a case must exercise, checked on the layer's plan (where the ISA
 // has the kernel for it).
-enum class Expect { Nothing, SharedB, BInPlace, Dw3InPlace, GemmFallback };
+enum class Expect { Nothing, SharedB, BInPlace, Dw3InPlace, GemmFallback, TransposedGemm };
 
 struct Case {
   const char* name;
@@ -71,6 +72,8 @@ std::vector<Case> cases() {
       {"winograd", layer(12, 10, 3, 3, 1, 1, 1, 1), {1, 9, 11}, Algorithm::Winograd, Expect::Nothing},
       {"winograd-d2", layer(9, 11, 3, 3, 1, 2, 2, 1, reflect), {2, 11, 13}, Algorithm::Winograd, Expect::Nothing},
       {"transposed", transposed_layer(), {2, 5, 6}, Algorithm::TransposedDirect, Expect::Nothing},
+      // the GEMM + col2im; several row bands at 2 and 3 threads
+      {"transposed-gemm", transposed_layer(), {2, 5, 6}, Algorithm::TransposedGemm, Expect::TransposedGemm},
       // dilation and padding 1000 around a 4x5 input: the band would be far
       // larger than what the 4x5 output reads, so the call runs the GEMM
       {"fallback-direct", layer(3, 5, 3, 3, 1, 1000, 1000, 1), {1, 4, 5}, Algorithm::Direct, Expect::GemmFallback},
@@ -101,6 +104,7 @@ bool exercises(const Case& c, const ConvLayer& layer, Isa isa, int threads) {
     case Expect::Dw3InPlace:
       return (c.p.stride_h == 1 ? k.direct->dw3s1 : k.direct->dw3s2) == nullptr || pl.dp.dw3_in_place != nullptr;
     case Expect::GemmFallback: return pl.gemm_fallback;
+    case Expect::TransposedGemm: return pl.algorithm == Algorithm::TransposedGemm;
   }
   return false;
 }

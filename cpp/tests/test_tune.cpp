@@ -30,6 +30,13 @@ LayerParams layer(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t 
   return test::layer(cin, cout, k, k, stride, pad, dil, groups, mode);
 }
 
+// ConvTranspose2d: its candidates are the transposed GEMM and gather.
+LayerParams transposed(int64_t cin, int64_t cout, int64_t k, int64_t stride, int64_t pad) {
+  LayerParams p = layer(cin, cout, k, stride, pad, 1, 1);
+  p.transposed = true;
+  return p;
+}
+
 std::vector<Case> cases() {
   return {
       {"3x3 dense (Winograd applies)", layer(8, 12, 3, 1, 1, 1, 1), {2, 9, 11}},
@@ -41,6 +48,7 @@ std::vector<Case> cases() {
       {"depthwise x2 5x5", layer(4, 8, 5, 1, 2, 1, 4, PadMode::Replicate), {1, 9, 8}},
       // huge padding: the direct and Winograd bands would outgrow the output
       {"3x3 pad 100 (band fallback)", layer(2, 3, 3, 1, 100, 1, 1), {1, 2, 2}},
+      {"transposed 4x4 stride 2", transposed(6, 4, 4, 2, 1), {2, 5, 6}},
   };
 }
 
@@ -48,7 +56,10 @@ std::vector<float> reference(const Case& c, const std::vector<float>& x, const s
                              const std::vector<float>& b) {
   const OutputSize o = output_size(c.p, c.s);
   std::vector<float> want(size_t(c.s.batch * c.p.out_channels * o.height * o.width));
-  reference_conv2d(c.p, c.s, x.data(), w.data(), b.data(), want.data());
+  if (c.p.transposed)
+    reference_conv_transpose2d(c.p, c.s, x.data(), w.data(), b.data(), want.data());
+  else
+    reference_conv2d(c.p, c.s, x.data(), w.data(), b.data(), want.data());
   return want;
 }
 
@@ -165,7 +176,7 @@ int main() {
   }
   // Names round-trip; a candidate that does not apply is refused.
   for (Algorithm a : {Algorithm::Gemm, Algorithm::Depthwise, Algorithm::GroupedDirect, Algorithm::Direct,
-                      Algorithm::Winograd}) {
+                      Algorithm::Winograd, Algorithm::TransposedDirect, Algorithm::TransposedGemm}) {
     Algorithm back = Algorithm::Gemm;
     CHECK(algorithm_from_name(algorithm_name(a), &back) && back == a, "name of %s", algorithm_name(a));
   }

@@ -117,7 +117,11 @@ class ConvLayer {
     // packing these for that call.
     std::vector<float> raw;
   };
-  using Weights = std::variant<GemmWeights, DirectWeights, WinogradWeights>;
+  struct TransposedGemmWeights {
+    PackedWeights a;         // W^T per group: [Cout/groups x kH x kW] x [Cin/groups]
+    std::vector<float> raw;  // PyTorch's layout, for the calls planned on the direct gather
+  };
+  using Weights = std::variant<GemmWeights, DirectWeights, WinogradWeights, TransposedGemmWeights>;
   struct PlanCache;
   struct Tuning;  // src/layer_tuning.h
 

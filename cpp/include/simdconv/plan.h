@@ -19,8 +19,13 @@ enum class Algorithm : int {
   Direct = 3,     // direct kernel on a dense layer (spatial kernel, modest Cin)
   Winograd = 4,   // Winograd F(2x2, 3x3): 3x3, stride 1, ungrouped, equal dilations
   TransposedDirect = 5,  // ConvTranspose2d: each output element gathers the taps that reach it
+  TransposedGemm = 6,    // ConvTranspose2d: cols = W^T x X on the GEMM kernels, then a col2im gather
 };
 const char* algorithm_name(Algorithm a);
+// The algorithms that run a transposed layer (ConvTranspose2d), and only such layers.
+inline bool is_transposed(Algorithm a) {
+  return a == Algorithm::TransposedDirect || a == Algorithm::TransposedGemm;
+}
 
 // Whether the Winograd algorithm can run this layer on this ISA (3x3, stride
 // 1, ungrouped, dilation_h == dilation_w, an ISA with Winograd transforms).
@@ -39,6 +44,14 @@ Algorithm choose_algorithm(const LayerParams& p);
 // dilation could make its phase rows outgrow the output keeps them for the
 // GEMM fallback (the GEMM packs them per call then).
 bool keeps_raw_weights(const LayerParams& p, Algorithm algo);
+
+// Whether a transposed layer built for the transposed GEMM runs this call
+// on it (else on the transposed direct gather): the GEMM's cols matrix for
+// one output element must fit kTransposedColsBudget, and its cost estimate
+// must be below the gather's (see src/plan/transposed_gemm.cpp). Depends on
+// the layer, the input shape and the GEMM kernel only, never on the thread
+// count, so results stay bitwise identical across thread counts.
+bool transposed_gemm_pays(const LayerParams& p, const CallShape& s, const GemmKernel& gk);
 
 // GEMM: tasks over batch x groups x pixel blocks x output-channel ranges,
 // each packing its own B block (or reading B in place); or, when
@@ -101,6 +114,24 @@ struct TransposedPlan {
   int64_t bh = 0, bands = 0;  // output rows per band, bands per plane
 };
 
+// Transposed GEMM: tasks over batch x groups x bands of output rows x bands
+// of output columns. A task computes cols = W_g^T x X for the input pixels
+// whose taps reach its output rectangle (rows x columns of the input, at
+// most `max_rows` x `max_cols`), M = Cout/groups x kH x kW rows, with the
+// GEMM microkernel, then gathers each output element of its rectangle from
+// the cols entries of its taps (bias, then kh, kw ascending). Work and
+// scratch follow the output: only reaching input pixels are multiplied, and
+// cols stays within kTransposedColsBudget floats.
+struct TransposedGemmPlan {
+  int64_t M = 0;                     // rows of A = W^T (Cout/groups x kH x kW)
+  int64_t bh = 0, bands = 0;         // output rows per band, row bands
+  int64_t bw = 0, col_bands = 0;     // output columns per band, column bands
+  int64_t max_rows = 0, max_cols = 0;  // input rows / columns one task multiplies, at most
+  int64_t m_block = 0;               // A micro-panels per block (the block stays in L2)
+  int64_t panel_pad = 0;             // floats between packed B micro-panels
+  int64_t cols_floats = 0;           // scratch: the cols matrix; the packed B follows it
+};
+
 struct Plan {
   CallShape shape;
   OutputSize out{0, 0};
@@ -123,6 +154,7 @@ struct Plan {
   DirectPlan dp;
   WinogradPlan w;
   TransposedPlan tp;
+  TransposedGemmPlan tg;
 };
 
 // The plan of one call. Pure: depends on nothing but its arguments (never on
@@ -131,6 +163,12 @@ struct Plan {
 // when a size is beyond what the library handles.
 Plan plan_conv(const LayerParams& p, Algorithm layer_algorithm, const CallShape& s, int threads,
                const IsaKernels& k);
+
+// The transposed GEMM's cols matrix and packed B of one task stay within
+// this many floats (4 MiB): a band of output whose taps' cols would not fit
+// is split, and a layer whose single output element would not fit runs on
+// the transposed direct algorithm.
+constexpr int64_t kTransposedColsBudget = int64_t(1) << 20;
 
 // Per-task scratch above this many floats is refused (std::length_error).
 constexpr int64_t kMaxScratch = int64_t(1) << 31;
@@ -169,5 +207,19 @@ struct TransposedTask {
   int64_t n, oc, oh0, oh_n;
 };
 TransposedTask transposed_task(const Plan& plan, const LayerParams& p, int64_t t);
+struct TransposedGemmTask {
+  int64_t n, g, oh0, oh_n, ow0, ow_n;
+};
+TransposedGemmTask transposed_gemm_task(const Plan& plan, const LayerParams& p, int64_t t);
+
+// The input positions [lo, lo + n) along one axis whose taps land in output
+// positions [o0, o0 + on) of a transposed conv (output o = i*stride - pad +
+// k*dilation): an input position outside it reaches none of them. n = 0
+// when none does.
+struct InputSpan {
+  int64_t lo, n;
+};
+InputSpan transposed_input_span(int64_t o0, int64_t on, int64_t pad, int64_t kernel,
+                                int64_t dilation, int64_t stride, int64_t size);
 
 }  // namespace simdconv

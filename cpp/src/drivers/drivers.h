@@ -31,10 +31,22 @@ void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed);
 void run_direct(const Plan& plan, const Call& c, const float* weight);
 // ConvTranspose2d; weight in PyTorch's layout [Cin, Cout/groups, kH, kW].
 void run_transposed(const Plan& plan, const Call& c, const float* weight);
+// ConvTranspose2d on the GEMM; a: W^T packed as the GEMM's A (M = Cout/groups
+// x kH x kW rows per group, K = Cin/groups).
+void run_transposed_gemm(const Plan& plan, const Call& c, const PackedWeights& a);
 // u: the 16 packed U = G g G^T matrices.
 void run_winograd(const Plan& plan, const Call& c, const std::vector<PackedWeights>& u);
 
 // ---- shared by the drivers ----
+// (gemm.cpp) One packed B micro-panel (nrj columns, rows [kk, kk + kl) of
+// the K block at k0; kl < 0: all kc_len) times A micro-panels [mp_begin,
+// mp_end) of group g into C at c (row stride ldc): the narrow-tile kernel
+// where it fits, else the microkernel. bias_g: on the last K block only.
+void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int64_t g, int64_t k0,
+                       int64_t kc_len, int64_t mp_begin, int64_t mp_end, int64_t M,
+                       const float* b, size_t nrj, float* c, int64_t ldc,
+                       const float* bias_g, int64_t kk = 0, int64_t kl = -1);
+
 // The fused epilogue (drivers/epilogue.cpp) on a region of the output whose values
 // are final (every K block accumulated, bias added): `rows` rows of `cols`
 // elements, row r starting at y + r * row_stride, its elements col_step
@@ -44,6 +56,7 @@ void run_winograd(const Plan& plan, const Call& c, const std::vector<PackedWeigh
 // once per call.
 void apply_epilogue(const Call& c, float* y, int64_t rows, int64_t cols, int64_t row_stride,
                     int64_t col_step = 1);
+
 // (scratch.cpp)
 void count_tasks(int64_t n);
 void note_last_run(Algorithm a);

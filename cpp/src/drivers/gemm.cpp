@@ -10,16 +10,14 @@
 namespace simdconv {
 namespace drivers {
 
-namespace {
-
 // One B micro-panel (nrj columns) times A micro-panels [mp_begin, mp_end) of
 // one K block: the narrow-tile kernel where it fits, else the microkernel.
 // Rows [kk, kk + kl) of the K block (default: all of it; b holds just those
 // rows).
-inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int64_t g, int64_t k0,
-                              int64_t kc_len, int64_t mp_begin, int64_t mp_end, int64_t M,
-                              const float* b, size_t nrj, float* c, int64_t ldc,
-                              const float* bias_g, int64_t kk = 0, int64_t kl = -1) {
+void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int64_t g, int64_t k0,
+                       int64_t kc_len, int64_t mp_begin, int64_t mp_end, int64_t M,
+                       const float* b, size_t nrj, float* c, int64_t ldc,
+                       const float* bias_g, int64_t kk, int64_t kl) {
   const int64_t mr = int64_t(gk.mr);
   if (kl < 0) kl = kc_len;
   const bool acc = k0 + kk > 0;
@@ -40,6 +38,8 @@ inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int
           bias_g ? bias_g + m : nullptr);
   }
 }
+
+namespace {
 
 // The epilogue on one finished panel column: output-channel rows of panels
 // [mp_begin, mp_end) of the group, nrj pixels at c (out + first pixel), while

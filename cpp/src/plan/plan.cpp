@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "plan_internal.h"
 #include "simdconv/checked_math.h"
 
 namespace simdconv {
@@ -19,6 +20,7 @@ const char* algorithm_name(Algorithm a) {
     case Algorithm::Direct: return "direct";
     case Algorithm::Winograd: return "winograd-2x2";
     case Algorithm::TransposedDirect: return "transposed-direct";
+    case Algorithm::TransposedGemm: return "transposed-gemm";
   }
   return "unknown";
 }
@@ -33,7 +35,10 @@ bool winograd_applies(const LayerParams& p, Isa isa) {
 Algorithm choose_algorithm(const LayerParams& p) { return choose_algorithm(p, active_isa()); }
 
 Algorithm choose_algorithm(const LayerParams& p, Isa isa) {
-  if (p.transposed) return Algorithm::TransposedDirect;
+  // A transposed layer: the GEMM form, which keeps the raw weights too, so
+  // that plan_conv can run a call whose taps would not pay for the GEMM on
+  // the direct gather (transposed_gemm_pays).
+  if (p.transposed) return Algorithm::TransposedGemm;
   // One input channel per group: a GEMM with K = kH*kW and M = out/in would
   // be almost all packing, so the direct kernel wins.
   if (p.in_per_group() == 1) return Algorithm::Depthwise;
@@ -385,7 +390,7 @@ SharedChunk shared_chunk(const GemmPlan& g, int64_t P, int64_t nr, int64_t c) {
 
 bool keeps_raw_weights(const LayerParams& p, Algorithm algo) {
   if (algo == Algorithm::Gemm) return false;
-  if (algo == Algorithm::TransposedDirect) return true;
+  if (algo == Algorithm::TransposedDirect || algo == Algorithm::TransposedGemm) return true;
   if (algo == Algorithm::Winograd) return geometry_may_outgrow_output(p);
   return true;
 }
@@ -419,10 +424,12 @@ Plan plan_conv(const LayerParams& p, Algorithm layer_algorithm, const CallShape&
   pl.direct = k.direct;
   pl.winograd = k.winograd;
   pl.algorithm = layer_algorithm;
-  if ((layer_algorithm == Algorithm::TransposedDirect) != p.transposed)
-    throw std::invalid_argument(p.transposed ? "a transposed layer runs only on the transposed algorithm"
-                                             : "the transposed algorithm runs only a transposed layer");
-  if (layer_algorithm != Algorithm::TransposedDirect && layer_algorithm != Algorithm::Gemm &&
+  if (is_transposed(layer_algorithm) != p.transposed)
+    throw std::invalid_argument(p.transposed ? "a transposed layer runs only on the transposed algorithms"
+                                             : "the transposed algorithms run only a transposed layer");
+  if (layer_algorithm == Algorithm::TransposedGemm && !transposed_gemm_pays(p, s, *k.gemm))
+    pl.algorithm = Algorithm::TransposedDirect;
+  if (!is_transposed(layer_algorithm) && layer_algorithm != Algorithm::Gemm &&
       keeps_raw_weights(p, layer_algorithm) &&
       !cost_follows_output(p, layer_algorithm, s, pl.out)) {
     pl.algorithm = Algorithm::Gemm;
@@ -435,6 +442,7 @@ Plan plan_conv(const LayerParams& p, Algorithm layer_algorithm, const CallShape&
     case Algorithm::Direct: plan_direct(pl, p); break;
     case Algorithm::Winograd: plan_winograd(pl, p); break;
     case Algorithm::TransposedDirect: plan_transposed(pl, p); break;
+    case Algorithm::TransposedGemm: plan_transposed_gemm(pl, p); break;
   }
   return pl;
 }
@@ -563,6 +571,18 @@ std::vector<OutputTile> output_tiles(const Plan& pl, const LayerParams& p) {
         o.c0 = k.oc;
         o.c1 = k.oc + 1;
         o.spans.emplace_back(k.oh0 * OW, (k.oh0 + k.oh_n) * OW);
+        tiles.push_back(o);
+      }
+      break;
+    case Algorithm::TransposedGemm:
+      for (int64_t t = 0; t < pl.tasks; ++t) {
+        const TransposedGemmTask k = transposed_gemm_task(pl, p, t);
+        OutputTile o;
+        o.n = k.n;
+        o.c0 = k.g * p.out_per_group();
+        o.c1 = o.c0 + p.out_per_group();
+        for (int64_t oh = k.oh0; oh < k.oh0 + k.oh_n; ++oh)
+          o.spans.emplace_back(oh * OW + k.ow0, oh * OW + k.ow0 + k.ow_n);
         tiles.push_back(o);
       }
       break;
