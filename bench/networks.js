@@ -1,8 +1,8 @@
 // Whole-network mode of bench/run.js (`--networks`, `--network a,b`): every
 // conv layer of the networks in bench/networks.json, each distinct shape timed
 // once and multiplied by how often the network has it, summed per network and
-// library. Layers simdconv cannot run yet (ConvTranspose2d) are listed in the
-// JSON, left out of the sums, and named in the report.
+// library. ConvTranspose2d layers (op conv_transpose2d, the UNet's up-convs)
+// are timed as bench/run.js's conv_transpose2d cases.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -43,11 +43,13 @@ function loadNetworks(names) {
   return { networks: all.filter((x) => names.includes(x.name)) };
 }
 
-/** The suite-case form bench/run.js times (conv2d layers only). */
+/** The suite-case form bench/run.js times (a conv2d or a conv_transpose2d case). */
 function layerCase(net, l) {
   const e = expandLayer(l);
-  return { name: `${net.name}/${l.name}`, N: e.N, Cin: e.Cin, H: e.H, W: e.W, Cout: e.Cout, kernel: e.kernel,
+  const c = { name: `${net.name}/${l.name}`, N: e.N, Cin: e.Cin, H: e.H, W: e.W, Cout: e.Cout, kernel: e.kernel,
     stride: e.stride, padding: e.padding, dilation: e.dilation, groups: e.groups, bias: e.bias, padding_mode: 'zeros' };
+  if (e.op === TRANSPOSED) Object.assign(c, { kind: TRANSPOSED, output_padding: e.output_padding || [0, 0] });
+  return c;
 }
 
 /**
@@ -59,18 +61,16 @@ function layerCase(net, l) {
 async function benchNetworks(networks, threads, timeCase, log) {
   const out = [];
   for (const net of networks) {
-    const convs = net.layers.filter((l) => (l.op || 'conv2d') !== TRANSPOSED);
-    const skipped = net.layers.filter((l) => l.op === TRANSPOSED);
+    const convs = net.layers;
+    const transposedLayers = convs.filter((l) => l.op === TRANSPOSED).reduce((a, l) => a + l.count, 0);
     const n = {
       network: net.name, title: net.title,
       convs: convs.reduce((a, l) => a + l.count, 0), shapes: convs.length,
       gmac: convs.reduce((a, l) => a + l.count * layerMacs(l), 0) / 1e9,
-      skipped: skipped.length ? { layers: skipped.reduce((a, l) => a + l.count, 0),
-        gmac: skipped.reduce((a, l) => a + l.count * layerMacs(l), 0) / 1e9, op: 'ConvTranspose2d' } : null,
       layers: [], byThreads: {},
     };
     log(`network ${net.name}: ${n.convs} convs in ${n.shapes} shapes, ${n.gmac.toFixed(3)} GMAC` +
-      (n.skipped ? ` (${n.skipped.layers} ConvTranspose2d layers not timed: simdconv has no ConvTranspose2d yet)` : ''));
+      (transposedLayers ? ` (${transposedLayers} of them ConvTranspose2d)` : ''));
     for (const l of convs) n.layers.push({ name: l.name, count: l.count, result: await timeCase(layerCase(net, l), threads) });
     for (const t of threads) {
       const libs = {};
@@ -122,8 +122,7 @@ function format(nets, threads, md) {
     "'vs better peer' = the faster of ONNX Runtime and PyTorch over simdconv forward(x). A library that failed on any " +
     'layer has no total. BatchNorm, activations, pooling and residual adds are not timed (conv layers only).');
   for (const n of nets) {
-    L.push(`- ${n.network}: ${n.title}` + (n.skipped ? `; its ${n.skipped.layers} ${n.skipped.op} layers ` +
-      `(${n.skipped.gmac.toFixed(3)} GMAC) are not timed: simdconv has no ${n.skipped.op} yet (Conv2d layers only)` : ''));
+    L.push(`- ${n.network}: ${n.title}`);
   }
   for (const t of threads) for (const n of nets) {
     L.push('', `${n.network}, ${t} thread${t > 1 ? 's' : ''}, per layer shape (ms x count; share of simdconv's total):`, '');

@@ -62,7 +62,7 @@ test('simdconv bench --quick on one case: GFLOP/s and % of the FMA roof, ORT col
   expect(r.stdout).toMatch(/onnxruntime-node is not installed/);
 });
 
-test('simdconv bench --network from the installed package: a total per network, the transposed convs named as not timed', () => {
+test('simdconv bench --network from the installed package: a total per network, its ConvTranspose2d layers timed too', () => {
   const r = spawnSync(process.execPath, [path.join(pkgDir, 'dist', 'cli.js'), 'bench', '--quick', '--network', 'unet',
     '--threads', '1', '--rounds', '1', '--no-wait-idle', '--no-torch', '--no-event-loop', '--no-rss'],
   { cwd: os.tmpdir(), encoding: 'utf8', timeout: 300000, env: { ...process.env, PATH: '/usr/bin:/bin', CC: 'no-such-compiler' } });
@@ -70,9 +70,13 @@ test('simdconv bench --network from the installed package: a total per network, 
   const lines = r.stdout.split('\n');
   const cols = lines.find((l) => l.startsWith('network')).split(/\s{2,}/);
   const row = lines.find((l) => l.startsWith('unet ')).split(/\s{2,}/);
-  expect(row[cols.indexOf('convs (shapes)')]).toBe('19 (15)');
+  expect(row[cols.indexOf('convs (shapes)')]).toBe('23 (19)'); // 19 Conv2d + 4 ConvTranspose2d layers
   expect(Number(row[cols.indexOf('simdconv ms')])).toBeGreaterThan(0);
   expect(Number(row[cols.indexOf('simdconv out= ms')])).toBeGreaterThan(0);
   expect(row[cols.indexOf('ORT ms')]).toBe('—');
-  expect(r.stdout).toMatch(/4 ConvTranspose2d layers \(2\.147 GMAC\) are not timed/);
+  expect(r.stderr).toMatch(/network unet: 23 convs in 19 shapes, 48\.\d+ GMAC \(4 of them ConvTranspose2d\)/);
+  // the per-layer table times each up-conv on a transposed path
+  const up = lines.find((l) => l.startsWith('up1.up ')).split(/\s{2,}/);
+  expect(Number(up[3])).toBeGreaterThan(0);
+  expect(up[up.length - 1]).toMatch(/^transposed-(gemm|direct)\//);
 }, 300000);
