@@ -16,18 +16,22 @@ export interface NativeLayerParams {
   // ConvTranspose2d (weight [in, out/groups, kH, kW]); absent: a Conv2d
   transposed?: boolean;
   outputPaddingH?: number; outputPaddingW?: number;
+  // The fused epilogue (cpp/include/simdconv/epilogue.h): absent = "none"
+  activation?: string; activationAlpha?: number; activationBeta?: number;
 }
 
 export interface NativeLayer {
   setWeights(weight: Float32Array, bias: Float32Array | null): void;
-  forward(input: Float32Array, n: number, h: number, w: number, out: Float32Array): Float32Array;
+  /** With `residual` (out's length): out = act(conv + bias + residual). */
+  forward(input: Float32Array, n: number, h: number, w: number, out: Float32Array,
+          residual?: Float32Array | null): Float32Array;
   /**
    * Computes from a copy of `input`; with `out`, into memory of its own, copied into `out` on the
    * JS thread (if not cancelled, and after checking that input and out are still attached and
    * sized); without, into a new array passed to the callback. Returns the call's cancel function.
    */
   forwardAsync(input: Float32Array, n: number, h: number, w: number, out: Float32Array | null,
-               callback: (err: Error | null, result?: Float32Array) => void): () => void;
+               residual: Float32Array | null, callback: (err: Error | null, result?: Float32Array) => void): () => void;
   readonly algorithm: string;
   readonly isa: string;
   plan(n: number, h: number, w: number): ConvPlan;
