@@ -4,6 +4,7 @@
 // the native layer's parameters (cpp/include/simdconv/epilogue.h names) and
 // into PyTorch's module repr for the layer's toString.
 import { describeValue } from './args';
+import type { NativeActivation, NativeLayerParams } from './native';
 
 export type Activation =
   | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'silu' | 'hardswish' | 'gelu'
@@ -13,14 +14,10 @@ export type Activation =
   | { name: 'gelu'; approximate?: 'none' | 'tanh' };
 
 /** What the native layer reads (NativeLayerParams' epilogue fields); absent means "none". */
-export interface NativeActivationParams {
-  activation?: string;
-  activationAlpha?: number;
-  activationBeta?: number;
-}
+export type NativeActivationParams = Pick<NativeLayerParams, 'activation' | 'activationAlpha' | 'activationBeta'>;
 
 interface Kind {
-  native: string;   // epilogue.h's act_kind_name
+  native: NativeActivation;   // epilogue.h's act_kind_name
   module: string;   // the torch.nn module whose repr the layer shows
   params: Record<string, { torch: string; default: number | string }>; // JS key -> torch's argument
 }

@@ -16,22 +16,34 @@ export interface NativeLayerParams {
   // ConvTranspose2d (weight [in, out/groups, kH, kW]); absent: a Conv2d
   transposed?: boolean;
   outputPaddingH?: number; outputPaddingW?: number;
-  // The fused epilogue (cpp/include/simdconv/epilogue.h): absent = "none"
-  activation?: string; activationAlpha?: number; activationBeta?: number;
+  // The fused activation, y = act(conv(x) + bias + residual); absent: 'none'. activationAlpha:
+  // leaky_relu's slope (default 0.01), hardtanh's min (-1), elu's alpha (1); activationBeta:
+  // hardtanh's max (1). Checked again natively (unknown name, non-finite value, min > max).
+  activation?: NativeActivation;
+  activationAlpha?: number; activationBeta?: number;
 }
+
+/** The activation names the native core knows (cpp/include/simdconv/epilogue.h). */
+export type NativeActivation = 'none' | 'relu' | 'relu6' | 'leaky_relu' | 'hardtanh' | 'elu' | 'sigmoid' |
+  'tanh' | 'silu' | 'hardswish' | 'gelu' | 'gelu_tanh';
 
 export interface NativeLayer {
   setWeights(weight: Float32Array, bias: Float32Array | null): void;
-  /** With `residual` (out's length): out = act(conv + bias + residual). */
+  /**
+   * `residual` (out's length; may share memory with `out`: it is then read as it was before the
+   * call) is added before the layer's activation.
+   */
   forward(input: Float32Array, n: number, h: number, w: number, out: Float32Array,
           residual?: Float32Array | null): Float32Array;
   /**
-   * Computes from a copy of `input`; with `out`, into memory of its own, copied into `out` on the
-   * JS thread (if not cancelled, and after checking that input and out are still attached and
-   * sized); without, into a new array passed to the callback. Returns the call's cancel function.
+   * Computes from a copy of `input` (and of `residual`, taken at the call); with `out`, into
+   * memory of its own, copied into `out` on the JS thread (if not cancelled, and after checking
+   * that input and out are still attached and sized); without, into a new array passed to the
+   * callback. Returns the call's cancel function.
    */
   forwardAsync(input: Float32Array, n: number, h: number, w: number, out: Float32Array | null,
-               residual: Float32Array | null, callback: (err: Error | null, result?: Float32Array) => void): () => void;
+               residual: Float32Array | null,
+               callback: (err: Error | null, result?: Float32Array) => void): () => void;
   readonly algorithm: string;
   readonly isa: string;
   plan(n: number, h: number, w: number): ConvPlan;

@@ -1,7 +1,7 @@
 // The conv family's argument handling: every Conv1d / conv1d call PyTorch
 // rejects (test/fixtures/family.json records PyTorch's own error for each) is
 // an error here too, before native work, with conv1d's message where we copy
-// it; device/dtype; the options not built yet; loadStateDict, the weight
+// it; device/dtype; activation and residual misuse; loadStateDict, the weight
 // setters and default init; fuseConvBn's checks.
 'use strict';
 const fs = require('fs');

@@ -1,6 +1,6 @@
 // ConvTranspose2d's argument handling beyond the PyTorch error fixtures
 // (test/transpose.test.js): default init, options, loadStateDict, setters,
-// activation not built yet, device/dtype, outputSize forms, forwardAsync's
+// activation and residual misuse, device/dtype, outputSize forms, forwardAsync's
 // rejections, plan(), and the binding's own checks when TypeScript is skipped.
 'use strict';
 const { simdconv, native, randomTensor } = require('./helpers');
