@@ -5,75 +5,24 @@
 // driver's epilogue is checked; residuals with NaN, +-inf, +-1e30 and -0;
 // fuse_conv_bn_eval followed by an activation; then random layers against the
 // float64 reference with a JS formula per activation. Runs on every ISA cap.
-//
-// Tolerance per element: (L + 1) * 4 eps32 (sqrt(K) + 2) * absBound, where
-// 4 eps32 (sqrt(K) + 2) * absBound is the parity suite's bound on the conv's
-// error (absBound counts |residual| too, since conv + residual is one more
-// rounding), L bounds |act'| (an error in the activation's input grows at most
-// L times), and the + 1 leaves the activation's own rounding at least
-// 8 eps32 x absBound >= 8 ulps of its input's magnitude. Where the residual is
-// special (NaN, +-inf, +-1e30) or the exact input is 0, results that are NaN,
-// infinite or zero must be PyTorch's exactly, the sign of zero included where
-// the exact input is 0.
+// The tolerance rule (scripts/check-epilogue-fixtures.js): (L + 1) times the
+// parity suite's bound, L bounding |act'|; NaN, infinite and zero results where
+// the residual is special, and the sign of an exactly zero input, exactly.
 'use strict';
 const fc = require('fast-check');
 const { simdconv, randomTensor, reference, magnitudeBound, channelArbs, layerChannels } = require('./helpers');
 const { fixtures, sameBits } = require('../scripts/parity-fixtures');
+const { epilogueMismatches: mismatches, fixtureLayer } = require('../scripts/check-epilogue-fixtures');
 
 const { Tensor, Conv2d, Conv1d, ConvTranspose2d, conv2dOutputShape, fuseConvBn, getNumThreads, setNumThreads } = simdconv;
-const CLASSES = { Conv2d, Conv1d, ConvTranspose2d };
-const EPS32 = 2 ** -23;
 const { manifest, load } = fixtures('epilogue');
 const ALGORITHMS = ['im2col-gemm', 'winograd-2x2', 'depthwise-direct', 'grouped-direct', 'direct', 'transposed-direct'];
-
-/** L: a bound on |act'| over the reals (silu' <= 1.0998, gelu' <= 1.1289 in both forms, hardswish' <= 1.5). */
-function slopeBound(a) {
-  switch (typeof a === 'string' ? a : a.name) {
-    case 'leakyRelu': return Math.max(1, Math.abs(a.negativeSlope ?? 0.01));
-    case 'elu': return Math.max(1, a.alpha ?? 1);
-    case 'sigmoid': return 0.25;
-    case 'silu': return 1.1;
-    case 'gelu': return 1.13;
-    case 'hardswish': return 1.5;
-    default: return 1; // relu, relu6, hardtanh, tanh
-  }
-}
-
-const isSpecial = (r) => !Number.isFinite(r) || Math.abs(r) >= 1e30;
-
-/** Problems with `got` against `want` (empty when it passes); bound, residual: per element. */
-function mismatches(label, got, want, bound, residual, K, activation) {
-  const scale = (slopeBound(activation) + 1) * 4 * EPS32 * (Math.sqrt(K) + 2);
-  let bad = 0, first = '';
-  for (let i = 0; i < want.length; i++) {
-    const g = got[i], w = want[i];
-    const exactZero = bound[i] === 0; // the activation's exact input is 0 (or -0)
-    let ok;
-    if ((residual && isSpecial(residual[i])) || exactZero) {
-      if (!Number.isFinite(w) || exactZero) ok = Object.is(g, w);
-      else if (w === 0) ok = g === 0;
-      else ok = Math.abs(g - w) <= scale * bound[i];
-    } else {
-      ok = Math.abs(g - w) <= scale * bound[i]; // false for a NaN
-    }
-    if (ok) continue;
-    if (!bad) first = `at ${i}: got ${Object.is(g, -0) ? '-0' : g}, PyTorch ${Object.is(w, -0) ? '-0' : w}` +
-      `${residual ? ` (residual ${residual[i]})` : ''}, tolerance ${scale * bound[i]}`;
-    bad++;
-  }
-  return bad ? [`${label}: ${bad} of ${want.length} elements off; first ${first}`] : [];
-}
 
 function check(name, problems) {
   if (problems.length) throw new Error(`${name}:\n  - ${problems.join('\n  - ')}`);
 }
 
-function makeLayer(c, activation) {
-  const conv = new CLASSES[c.layer](c.inChannels, c.outChannels, c.kernelSize, { ...c.options, activation });
-  conv.loadStateDict({ weight: new Tensor(load(c.weight), c.weightShape),
-    bias: c.bias && new Tensor(load(c.bias), [c.outChannels]) });
-  return conv;
-}
+const makeLayer = (c, activation) => fixtureLayer(simdconv, c, activation, load);
 
 /** The algorithms that can run this layer for this shape (ConvTranspose2d has one and no tune). */
 function candidates(c) {
