@@ -79,20 +79,21 @@ export async function demoCommand(o: { outDir?: string; batch: number }): Promis
   fs.writeFileSync(npy, simdconv.saveNpy(new Tensor(y.data.subarray(0, 64 * 56 * 56), [1, 64, 56, 56])));
   console.log(`   first output image saved as ${npy} (numpy.load / torch.from_numpy read it)`);
 
-  fusedLayerDemo(simdconv, conv, x);
+  const fusedAgrees = fusedLayerDemo(simdconv, conv, x);
 
   console.log(`\nOutputs in ${outDir}`);
   console.log('Next: simdconv filter --kernel sobel IMAGE... --out-dir DIR, ' +
     'simdconv run --weights model.safetensors --prefix conv1. ... (simdconv --help)');
-  return same ? 0 : 1;
+  return same && fusedAgrees ? 0 : 1;
 }
 
 /**
  * 3. The layer of part 2 as a ResNet block uses it: its BatchNorm folded in
  * (fuseConvBn), the ReLU and the skip connection's add fused into the
  * convolution, against the same steps as separate passes over the output.
+ * True when both agree to float32 rounding (the fold rounds the weights once more).
  */
-function fusedLayerDemo(simdconv: ReturnType<typeof lib>, conv: Conv2d, x: Tensor): void {
+function fusedLayerDemo(simdconv: ReturnType<typeof lib>, conv: Conv2d, x: Tensor): boolean {
   const { Tensor, fuseConvBn } = simdconv;
   const c = conv.outChannels;
   // eval-mode BatchNorm statistics as a trained model would hold them
@@ -133,4 +134,7 @@ function fusedLayerDemo(simdconv: ReturnType<typeof lib>, conv: Conv2d, x: Tenso
   console.log(`   fused forward(x, { residual }): best of 3 ${formatSeconds(Math.min(...oneRuns))}; ` +
     `conv + BatchNorm + add + ReLU as separate passes: ${formatSeconds(Math.min(...sepRuns))}; ` +
     `max |difference| ${worst.toExponential(2)} (outputs up to ${magnitude.toFixed(2)})`);
+  const agrees = worst <= 1e-4 * Math.max(1, magnitude);
+  console.log(`   ${agrees ? 'the same numbers to float32 rounding' : 'DIFFERENT from the separate passes'}`);
+  return agrees;
 }
