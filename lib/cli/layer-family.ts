@@ -41,8 +41,6 @@ export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLower
 export function checkFamily(spec: FamilySpec, config: string | undefined): Family {
   const where = config === undefined ? '' : `--config ${config}: `;
   const name = (key: keyof FamilySpec) => (config === undefined ? `--${kebab(key)}` : `"${snake(key)}"`);
-  const given = (key: keyof FamilySpec, value: unknown) =>
-    (config === undefined ? `--${kebab(key)} ${String(value)}` : `"${snake(key)}": ${JSON.stringify(value)}`);
   const fail = (message: string) => new UsageError(`${where}${message}`);
 
   const type = spec.type ?? 'Conv2d';
