@@ -78,6 +78,46 @@ simdconv::LayerParams layer_params(const Napi::Value& v) {
   return p;
 }
 
+namespace {
+
+// An optional activation parameter: the field's value as a finite float32,
+// or `fallback` when the field is absent or undefined.
+float activation_number(const Napi::Object& o, const char* field, float fallback) {
+  const Napi::Value v = o.Get(field);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string(field) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(float(d)))
+    throw Napi::RangeError::New(o.Env(), std::string(field) + " must be a finite float32 number, got " +
+                                             v.ToString().Utf8Value());
+  return float(d);
+}
+
+}  // namespace
+
+simdconv::Activation activation_params(const Napi::Value& v) {
+  Napi::Env env = v.Env();
+  const auto o = v.As<Napi::Object>();
+  simdconv::Activation a;
+  const Napi::Value name = o.Get("activation");
+  if (name.IsUndefined()) return a;
+  if (!name.IsString()) throw Napi::TypeError::New(env, "activation must be a string");
+  const std::string s = name.As<Napi::String>().Utf8Value();
+  if (!simdconv::parse_act_kind(s.c_str(), &a.kind))
+    throw Napi::RangeError::New(env, "activation '" + s + "' is not one of none, relu, relu6, leaky_relu, "
+                                     "hardtanh, elu, sigmoid, tanh, silu, hardswish, gelu, gelu_tanh");
+  // PyTorch's defaults: F.leaky_relu(negative_slope=0.01), F.hardtanh(-1, 1), F.elu(alpha=1)
+  const bool hardtanh = a.kind == simdconv::ActKind::Hardtanh;
+  const float alpha0 = a.kind == simdconv::ActKind::LeakyRelu ? 0.01f : hardtanh ? -1.0f : 1.0f;
+  a.alpha = activation_number(o, "activationAlpha", alpha0);
+  a.beta = activation_number(o, "activationBeta", hardtanh ? 1.0f : 0.0f);
+  const auto js = [&](float f) { return Napi::Number::New(env, f).ToString().Utf8Value(); };
+  if (hardtanh && a.alpha > a.beta)
+    throw Napi::RangeError::New(env, "hardtanh: activationAlpha (min_val) " + js(a.alpha) +
+                                         " must not be greater than activationBeta (max_val) " + js(a.beta));
+  return a;
+}
+
 void require_length(Napi::Env env, const FloatArray& a, int64_t want, const char* name) {
   if (int64_t(a.length) != want)
     throw Napi::RangeError::New(env, std::string(name) + " has " + std::to_string(a.length) +

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "simdconv/conv_params.h"
+#include "simdconv/epilogue.h"
 
 namespace binding {
 
@@ -25,6 +26,13 @@ int64_t integer_field(const Napi::Object& o, const char* field, int64_t min, int
 simdconv::CallShape call_shape(const Napi::CallbackInfo& info, size_t first);
 // Layer geometry from the plain object the JS layer passes.
 simdconv::LayerParams layer_params(const Napi::Value& v);
+// The fused activation from the same object: optional `activation` (a name
+// of epilogue.h, absent = "none"), `activationAlpha`, `activationBeta`
+// (leaky_relu: slope, default 0.01; hardtanh: min, max, default -1, 1; elu:
+// alpha, default 1; ignored by the other kinds). TypeError/RangeError naming
+// the field for a wrong type, an unknown name, a value that is not a finite
+// float32, or hardtanh min > max.
+simdconv::Activation activation_params(const Napi::Value& v);
 // Requires `want` elements exactly. Callers compute `want` only after
 // LayerParams::validate() / output_size() accepted the sizes: both refuse,
 // with a RangeError naming them, any weight, input or output whose element

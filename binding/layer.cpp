@@ -32,6 +32,7 @@ struct Call {
 // hold only their input copy.
 struct OwnedBuffers {
   std::unique_ptr<float[]> input;
+  std::unique_ptr<float[]> residual;  // a copy taken at the call, or null
   std::unique_ptr<float[]> output;  // used when the caller gave `out`
   float* result = nullptr;          // else: the data of the unreachable result array
   size_t input_length = 0;
@@ -74,6 +75,21 @@ Call check_call(const Napi::CallbackInfo& info, const simdconv::ConvLayer& layer
   return Call{s, in.data, out.data, in.length, out.length};
 }
 
+// The optional residual argument: null/undefined (none), or a Float32Array,
+// still attached, of exactly the output's length.
+FloatArray residual_array(const Napi::Value& v, size_t out_length) {
+  if (v.IsNull() || v.IsUndefined()) return FloatArray{};
+  const FloatArray r = float_array(v, "residual");
+  if (v.As<Napi::Float32Array>().ArrayBuffer().IsDetached())
+    throw Napi::TypeError::New(v.Env(), "residual has a detached buffer (transferred by postMessage or "
+                                        "structuredClone?)");
+  if (r.length != out_length)
+    throw Napi::RangeError::New(v.Env(), "residual has " + std::to_string(r.length) +
+                                             " elements, expected " + std::to_string(out_length) +
+                                             " (the output's length)");
+  return r;
+}
+
 }  // namespace
 
 Napi::Function Layer::Define(Napi::Env env) {
@@ -89,6 +105,7 @@ Napi::Function Layer::Define(Napi::Env env) {
 
 Layer::Layer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Layer>(info) {
   params_ = layer_params(info[0]);
+  act_ = activation_params(info[0]);
   layer_ = build(info[1], info[2]);
 }
 
@@ -117,7 +134,7 @@ std::shared_ptr<simdconv::ConvLayer> Layer::build_mutable(const Napi::Value& wei
     require_length(env, ba, params_.out_channels, "bias");
     b = ba.data;
   }
-  return guard(env, [&] { return std::make_shared<simdconv::ConvLayer>(params_, w.data, b); });
+  return guard(env, [&] { return std::make_shared<simdconv::ConvLayer>(params_, w.data, b, act_); });
 }
 
 Napi::Value Layer::SetWeights(const Napi::CallbackInfo& info) {
@@ -127,14 +144,17 @@ Napi::Value Layer::SetWeights(const Napi::CallbackInfo& info) {
 
 Napi::Value Layer::Forward(const Napi::CallbackInfo& info) {
   const Call c = check_call(info, *layer_);
-  guard(info.Env(), [&] { layer_->forward(c.shape, c.input, c.output); });
+  // A residual sharing memory with out is copied by forward() first.
+  const FloatArray r = residual_array(info[5], c.output_length);
+  guard(info.Env(), [&] { layer_->forward(c.shape, c.input, c.output, r.data); });
   return info[4];
 }
 
 Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Call c = check_call(info, *layer_, /*out_optional=*/true);
-  if (!info[5].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
+  const FloatArray residual = residual_array(info[5], c.output_length);
+  if (!info[6].IsFunction()) throw Napi::TypeError::New(env, "callback must be a function");
   auto job = std::make_unique<AsyncJob>();
   auto bufs = std::make_shared<OwnedBuffers>();
   bufs->input_length = c.input_length;
@@ -151,6 +171,11 @@ Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
   guard(env, [&] {
     bufs->input.reset(new float[c.input_length]);
     std::memcpy(bufs->input.get(), c.input, c.input_length * sizeof(float));
+    // Snapshotted like the input: what JS does to it later does not matter.
+    if (residual.data != nullptr) {
+      bufs->residual.reset(new float[residual.length]);
+      std::memcpy(bufs->residual.get(), residual.data, residual.length * sizeof(float));
+    }
   });
   std::shared_ptr<const simdconv::ConvLayer> layer = layer_;  // the weights this call started with
   const auto* cancel = reinterpret_cast<const volatile int32_t*>(job->cancel.get());
@@ -160,8 +185,11 @@ Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
       bufs->output.reset(new float[bufs->output_length]);
       dst = bufs->output.get();
     }
-    layer->forward(shape, bufs->input.get(), dst, simdconv::CancelFlag{cancel, shutdown});
-    bufs->input.reset();  // not needed any more: free it before the JS thread gets to the job
+    layer->forward(shape, bufs->input.get(), dst, bufs->residual.get(),
+                   simdconv::CancelFlag{cancel, shutdown});
+    // not needed any more: free them before the JS thread gets to the job
+    bufs->input.reset();
+    bufs->residual.reset();
   };
   job->commit = [bufs](Napi::Env, const std::vector<Napi::ObjectReference>& kept) -> Napi::Value {
     unchanged(kept[0].Value(), bufs->input_length, "input");
@@ -170,7 +198,7 @@ Napi::Value Layer::ForwardAsync(const Napi::CallbackInfo& info) {
     std::memcpy(out.Data(), bufs->output.get(), bufs->output_length * sizeof(float));
     return out;
   };
-  job->callback = Napi::Persistent(info[5].As<Napi::Function>());
+  job->callback = Napi::Persistent(info[6].As<Napi::Function>());
   job->keep_alive.emplace_back(Napi::Persistent(info[0].As<Napi::Object>()));
   job->keep_alive.emplace_back(Napi::Persistent(out.As<Napi::Object>()));
   // The caller's way to cancel: sets the job's own flag (never memory JS can take away).

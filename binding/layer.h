@@ -14,12 +14,15 @@ namespace binding {
 class Layer : public Napi::ObjectWrap<Layer> {
  public:
   static Napi::Function Define(Napi::Env env);
-  explicit Layer(const Napi::CallbackInfo& info);  // (params, weight, bias | null)
+  // (params, weight, bias | null); params may name a fused activation
+  // (activation, activationAlpha, activationBeta: convert.h)
+  explicit Layer(const Napi::CallbackInfo& info);
 
  private:
   Napi::Value SetWeights(const Napi::CallbackInfo& info);    // (weight, bias | null)
-  Napi::Value Forward(const Napi::CallbackInfo& info);       // (input, n, h, w, out)
-  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);  // (input, n, h, w, out, cb) -> cancel()
+  Napi::Value Forward(const Napi::CallbackInfo& info);       // (input, n, h, w, out, residual?)
+  // (input, n, h, w, out | null, residual | null, cb) -> cancel()
+  Napi::Value ForwardAsync(const Napi::CallbackInfo& info);
   Napi::Value Algorithm(const Napi::CallbackInfo& info);
   Napi::Value Isa(const Napi::CallbackInfo& info);
   Napi::Value Plan(const Napi::CallbackInfo& info);  // (n, h, w) -> the plan as a plain object
@@ -32,6 +35,7 @@ class Layer : public Napi::ObjectWrap<Layer> {
                                                      const Napi::Value& bias) const;
 
   simdconv::LayerParams params_;
+  simdconv::Activation act_;  // every ConvLayer this Layer builds carries it
   std::shared_ptr<const simdconv::ConvLayer> layer_;
   // Set by the first tune(): from then on the layer keeps its raw weights,
   // and a weight replacement keeps the tuned choices (adopt_tuning).

@@ -10,9 +10,10 @@ root: python3 scripts/fuzz_seeds.py
 import os
 
 FIELDS = ['cin_g', 'cout_g', 'groups', 'kh', 'kw', 'sh', 'sw', 'dh', 'dw',
-          'pt', 'pb', 'pl', 'pr', 'mode', 'n', 'h', 'w', 'flags']
+          'pt', 'pb', 'pl', 'pr', 'mode', 'n', 'h', 'w', 'flags', 'epilogue']
 MINIMUM = {'cin_g': 1, 'cout_g': 1, 'groups': 0, 'kh': 1, 'kw': 1, 'sh': 1, 'sw': 1, 'dh': 1,
-           'dw': 1, 'pt': 0, 'pb': 0, 'pl': 0, 'pr': 0, 'mode': 0, 'n': 1, 'h': 1, 'w': 1, 'flags': 0}
+           'dw': 1, 'pt': 0, 'pb': 0, 'pl': 0, 'pr': 0, 'mode': 0, 'n': 1, 'h': 1, 'w': 1, 'flags': 0,
+           'epilogue': 0}
 EXTREMES = ['2^31', '2^31-1', '2^30', '2^30+1', '2^20', '2^16', '65', '64', '1000', '2^31+1',
             '0', '-1', '2^62', '3*2^30', '2^32', 'INT64_MAX']
 DEPTHWISE = 192  # groups byte 192..239: depthwise (groups = cin_g)
@@ -22,7 +23,7 @@ MODES = {'zeros': 0, 'reflect': 1, 'replicate': 2, 'circular': 3}
 def encode(**kv):
     """Bytes of one seed: defaults (a 1-channel 3x3 layer on 5x5) overridden by kv."""
     spec = dict(cin_g=1, cout_g=1, groups=1, kh=3, kw=3, sh=1, sw=1, dh=1, dw=1,
-                pt=0, pb=0, pl=0, pr=0, mode=0, n=1, h=5, w=5, flags=0)
+                pt=0, pb=0, pl=0, pr=0, mode=0, n=1, h=5, w=5, flags=0, epilogue=0)
     for key, value in kv.items():
         if key in ('k', 's', 'd'):
             spec[key + 'h'], spec[key + 'w'] = value, value
@@ -35,6 +36,8 @@ def encode(**kv):
     out = bytearray()
     for f in FIELDS:
         v = spec[f]
+        if f == 'epilogue' and v == 0:
+            continue  # the last field: a missing byte reads as 0 (no activation, no residual)
         if f == 'mode' and v in MODES:
             v = MODES[v]
         if f == 'groups' and v == 'dw':
@@ -82,6 +85,14 @@ SEEDS = {
     # found by the fuzzer: 1000 channels per group of 1000-column zero rows for 2 output columns
     'found_grouped_wide_band': encode(cin_g='1000', cout_g=1, groups=3, kh=2, kw=1, s='1000', dw=3,
                                       pl='1000', h=10, w=1),
+    # the fused epilogue: the byte is the activation kind (epilogue.h order) + 0x80 for a residual
+    'epilogue_gelu_residual_winograd': encode(cin_g=11, cout_g=11, pad=1, h=6, w=9, flags=3,
+                                              epilogue=10 + 0x80),
+    'epilogue_hardtanh_depthwise': encode(cin_g=4, cout_g=2, groups='dw', pad=1, hw=9, epilogue=4),
+    'epilogue_silu_residual_dilated': encode(cin_g=8, cout_g=9, d=2, pad=2, h=5, w=13, flags=2,
+                                             epilogue=8 + 0x80),
+    'epilogue_sigmoid_dilation_1000': encode(cin_g=2, cout_g=2, d='1000', pad='1000', hw=4,
+                                             epilogue=6 + 0x80),
     # refused: invalid or too large, must throw (never wrap)
     'zero_channels': encode(cin_g='0'),
     'negative_stride': encode(s='-1'),

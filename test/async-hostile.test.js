@@ -216,7 +216,7 @@ describe('signals', () => {
       const layer = new native.Layer(params, new Float32Array([2]), null);
       const seen = [];
       process.on('uncaughtException', (e) => seen.push(e.message));
-      layer.forwardAsync(new Float32Array(4), 1, 2, 2, new Float32Array(4), () => { throw new Error('callback threw'); });
+      layer.forwardAsync(new Float32Array(4), 1, 2, 2, new Float32Array(4), null, () => { throw new Error('callback threw'); });
       process.on('beforeExit', () => { if (!process.exitCode) { console.log(JSON.stringify(seen)); process.exitCode = 0; } });`);
     expect(r).toEqual(['callback threw']);
   });

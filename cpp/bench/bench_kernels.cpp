@@ -1,9 +1,10 @@
 // Kernel-alone throughput per family, on every ISA this CPU runs, with the
 // inputs cache-resident (no driver, no threads): the direct tap loop, the
-// in-place 3x3 depthwise kernels, the Winograd transforms and pad_plane.
+// in-place 3x3 depthwise kernels, the Winograd transforms, pad_plane and the
+// epilogue's activation kernels.
 // The kernel-level counterpart of bench_ukernel (GEMM). Not a test: no
 // thresholds, run by hand (BENCHMARKS.md).
-// Usage: bench_kernels [direct|dw3|winograd|pad]   (default: all)
+// Usage: bench_kernels [direct|dw3|winograd|pad|act]   (default: all)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <vector>
 
+#include "simdconv/activation_kernel.h"
 #include "simdconv/direct_kernel.h"
 #include "simdconv/kernels.h"
 #include "simdconv/winograd.h"
@@ -127,6 +129,34 @@ void bench_winograd(const WinogradKernel& K) {
   report(K.name, "output transform 56x56 (784 tiles)", 28.0 * double(nt), "GFLOP/s", [&] { K.output(o); });
 }
 
+// Each activation over a 16K-float row (64 KiB, cache-resident like a
+// driver's epilogue tile), with and without a residual: GB/s of output (the
+// residual's bytes read are not counted). The kernel works in place, so each
+// call first restores the row from a pristine copy (repeated activations
+// would drift into subnormals, which are slow on x86): the "copy alone" line
+// is that copy's own rate.
+void bench_act(const ActivationKernel& K) {
+  const size_t n = 16384;
+  std::vector<float> src(n), y(n), res(n, 0.25f);
+  for (size_t i = 0; i < n; ++i) src[i] = float(int(i % 97) - 48) * 0.125f;  // [-6, 6]: every branch taken
+  const double bytes = double(n * sizeof(float));
+  report(K.name, "copy alone 16K", bytes, "GB/s", [&] { std::memcpy(y.data(), src.data(), n * sizeof(float)); });
+  for (int k = 0; k <= int(ActKind::GeluTanh); ++k) {
+    const ActKind kind = ActKind(k);
+    const Activation a{kind, kind == ActKind::Hardtanh ? -1.0f : kind == ActKind::Elu ? 1.0f : 0.01f,
+                       kind == ActKind::Hardtanh ? 1.0f : 0.0f};
+    for (const float* r : {static_cast<const float*>(nullptr), static_cast<const float*>(res.data())}) {
+      if (kind == ActKind::None && r == nullptr) continue;  // nothing to do
+      char what[64];
+      std::snprintf(what, sizeof what, "copy + %s%s 16K", act_kind_name(kind), r != nullptr ? " + residual" : "");
+      report(K.name, what, bytes, "GB/s", [&] {
+        std::memcpy(y.data(), src.data(), n * sizeof(float));
+        K.apply(a, y.data(), r, n);
+      });
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,6 +169,7 @@ int main(int argc, char** argv) {
     if (want("dw3")) bench_dw3(*k->direct);
     if (want("pad")) bench_pad(*k->direct);
     if (want("winograd") && k->winograd != nullptr) bench_winograd(*k->winograd);
+    if (want("act")) bench_act(*k->act);
   }
   return 0;
 }

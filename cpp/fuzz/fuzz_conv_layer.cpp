@@ -8,7 +8,9 @@
 //   - when the tensors are small enough to allocate, every algorithm that
 //     can run the layer, forced, on every ISA this CPU has (and the default
 //     choice) equals the reference, with work and scratch bounded by the
-//     call's sizes (cost counters).
+//     call's sizes (cost counters);
+//   - the last byte picks a fused activation and a residual (epilogue.h):
+//     the result then equals act(reference + residual) in double.
 // Any failure aborts, which libFuzzer reports with the input.
 //
 // Input format (see scripts/fuzz_seeds.py): one byte per field, in the order
@@ -23,6 +25,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../tests/act_ref.h"
 #include "simdconv/conv_layer.h"
 #include "simdconv/reference_conv.h"
 #include "simdconv/thread_pool.h"
@@ -71,13 +74,32 @@ constexpr int64_t kMaxWork = int64_t(1) << 21;  // multiply-adds of the referenc
   std::abort();
 }
 
-// |got - want| within float32 rounding of a length-k sum of terms <= 1.
-bool close(float got, float want, double k) {
-  const double tol = 4.0 * 1.1920929e-7 * (std::sqrt(k) + 2.0) * (k + 1.0);
-  return std::fabs(double(got) - double(want)) <= tol;
+// |got - want| within float32 rounding of a length-k sum of terms <= 1;
+// with an epilogue, want is act(reference + r) and that bound (plus the
+// residual add's rounding) goes through the activation's slope, plus the
+// activation kernel's own error.
+bool close(float got, float want, double k, const Activation& act, const float* r) {
+  const double eps = 1.1920929e-7, tol = 4.0 * eps * (std::sqrt(k) + 2.0) * (k + 1.0);
+  if (act.kind == ActKind::None && r == nullptr) return std::fabs(double(got) - double(want)) <= tol;
+  const double pre = double(want) + (r != nullptr ? double(*r) : 0.0);
+  const double ref = test::act_ref(act, pre);
+  const double etol = test::act_lipschitz(act) * (tol + 2 * eps * (std::fabs(pre) + 1)) + test::act_kernel_tol(act, pre, ref);
+  return std::fabs(double(got) - ref) <= etol;
 }
 
-void run_all(const LayerParams& p, const CallShape& s, OutputSize o, bool with_bias, int threads) {
+// The epilogue byte: bits 0-6 the activation kind (mod 12, 0 = none), bit 7
+// a residual. Parameters as PyTorch's defaults, hardtanh narrowed.
+Activation fuzz_activation(uint8_t e) {
+  Activation a;
+  a.kind = ActKind((e & 0x7F) % 12);
+  if (a.kind == ActKind::LeakyRelu) a.alpha = 0.01f;
+  if (a.kind == ActKind::Hardtanh) a.alpha = -0.5f, a.beta = 0.5f;
+  if (a.kind == ActKind::Elu) a.alpha = 1.0f;
+  return a;
+}
+
+void run_all(const LayerParams& p, const CallShape& s, OutputSize o, bool with_bias, int threads,
+             const Activation& act, bool with_residual) {
   const int64_t in_n = s.batch * p.in_channels * s.height * s.width;
   const int64_t out_n = s.batch * p.out_channels * o.height * o.width;
   std::mt19937 rng(uint32_t(in_n * 31 + out_n));
@@ -88,7 +110,9 @@ void run_all(const LayerParams& p, const CallShape& s, OutputSize o, bool with_b
     return v;
   };
   const auto x = random(in_n), w = random(p.weight_elements()), b = random(p.out_channels);
+  const auto res = random(with_residual ? out_n : 0);
   const float* bias = with_bias ? b.data() : nullptr;
+  const float* residual = with_residual ? res.data() : nullptr;
   std::vector<float> want(static_cast<size_t>(out_n)), got(static_cast<size_t>(out_n));
   reference_conv2d(p, s, x.data(), w.data(), bias, want.data());
   set_num_threads(threads);
@@ -107,14 +131,15 @@ void run_all(const LayerParams& p, const CallShape& s, OutputSize o, bool with_b
       std::fill(got.begin(), got.end(), std::nanf(""));
       reset_cost_counters();
       try {
-        const ConvLayer layer = a < 0 ? ConvLayer(p, w.data(), bias, isa)
-                                      : ConvLayer(p, w.data(), bias, isa, Algorithm(a));
-        layer.forward(s, x.data(), got.data());
+        const ConvLayer layer = a < 0 ? ConvLayer(p, w.data(), bias, act, isa)
+                                      : ConvLayer(p, w.data(), bias, act, isa, Algorithm(a));
+        layer.forward(s, x.data(), got.data(), residual);
       } catch (const std::exception& e) {
         fail("forward threw", p, s, e.what());
       }
       for (int64_t i = 0; i < out_n; ++i)
-        if (!close(got[size_t(i)], want[size_t(i)], double(p.reduction())))
+        if (!close(got[size_t(i)], want[size_t(i)], double(p.reduction()), act,
+                   residual != nullptr ? residual + i : nullptr))
           fail("differs from the reference", p, s, a < 0 ? "default algorithm" : algorithm_name(Algorithm(a)));
       const CostCounters c = cost_counters();
       if (c.tasks > 64 * out_n + 64 * threads) fail("too many tasks", p, s, algorithm_name(c.last_run));
@@ -153,6 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t flags = r.byte();
   const bool with_bias = flags & 1;
   const int threads = 1 + (flags >> 1) % 2;
+  const uint8_t epilogue = r.byte();
 
   OutputSize o;
   try {
@@ -171,6 +197,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   if (p.weight_elements() > kMaxElems) return 0;
   if (__builtin_mul_overflow(out_n, p.reduction(), &work) || work > kMaxWork) return 0;
-  run_all(p, s, o, with_bias, threads);
+  run_all(p, s, o, with_bias, threads, fuzz_activation(epilogue), (epilogue & 0x80) != 0);
   return 0;
 }

@@ -4,6 +4,8 @@
 #include "simdconv/conv_layer.h"
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -71,13 +73,41 @@ struct ConvLayer::PlanCache {
   }
 };
 
+namespace {
+
+// The activation's kind and parameters as PyTorch accepts them (F.hardtanh
+// refuses min_val > max_val; every parameter is a finite float).
+void validate_activation(const Activation& a) {
+  ActKind known;  // the name table lists every kind
+  if (!parse_act_kind(act_kind_name(a.kind), &known))
+    throw std::invalid_argument("unknown activation kind " + std::to_string(int(a.kind)));
+  if (!std::isfinite(a.alpha) || !std::isfinite(a.beta))
+    throw std::invalid_argument(std::string("activation ") + act_kind_name(a.kind) +
+                                ": parameters must be finite, got alpha=" + std::to_string(a.alpha) +
+                                " beta=" + std::to_string(a.beta));
+  if (a.kind == ActKind::Hardtanh && a.alpha > a.beta)
+    throw std::invalid_argument("activation hardtanh: min_val (" + std::to_string(a.alpha) +
+                                ") must not be greater than max_val (" + std::to_string(a.beta) + ")");
+}
+
+}  // namespace
+
 ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa)
-    : ConvLayer(p, weight, bias, isa, (p.validate(), choose_algorithm(p, isa))) {}
+    : ConvLayer(p, weight, bias, Activation{}, isa) {}
 
 ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa,
                      Algorithm algo)
-    : p_(p), kernels_(kernels_for(isa)), algo_(algo), plans_(new PlanCache) {
+    : ConvLayer(p, weight, bias, Activation{}, isa, algo) {}
+
+ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias,
+                     const Activation& act, Isa isa)
+    : ConvLayer(p, weight, bias, act, isa, (p.validate(), choose_algorithm(p, isa))) {}
+
+ConvLayer::ConvLayer(const LayerParams& p, const float* weight, const float* bias,
+                     const Activation& act, Isa isa, Algorithm algo)
+    : p_(p), kernels_(kernels_for(isa)), algo_(algo), act_(act), plans_(new PlanCache) {
   p_.validate();
+  validate_activation(act_);
   if (algo_ == Algorithm::Depthwise && p_.in_per_group() != 1)
     throw std::invalid_argument("the depthwise algorithm needs one input channel per group");
   if (algo_ != Algorithm::Gemm && algo_ != Algorithm::Depthwise &&
@@ -163,11 +193,34 @@ const ConvLayer::Weights& ConvLayer::weights_for(Algorithm algo) const {
 
 void ConvLayer::forward(const CallShape& s, const float* input, float* output,
                         CancelFlag cancel) const {
-  run(plan(s), input, output, cancel);
+  run(plan(s), input, output, nullptr, cancel);
 }
 
-void ConvLayer::run(const Plan& pl, const float* input, float* output, CancelFlag cancel) const {
-  const drivers::Call call{p_, bias_.empty() ? nullptr : bias_.data(), input, output, cancel};
+void ConvLayer::forward(const CallShape& s, const float* input, float* output,
+                        const float* residual, CancelFlag cancel) const {
+  const Plan pl = plan(s);
+  if (residual != nullptr) {
+    // The drivers read residual[i] after output[i] is written, so a residual
+    // sharing memory with the output is copied first.
+    const size_t n = size_t(s.batch * p_.out_channels * pl.out.height * pl.out.width);
+    const std::less<const float*> before;
+    if (before(residual, output + n) && before(output, residual + n)) {
+      const std::vector<float> copy(residual, residual + n);
+      run(pl, input, output, copy.data(), cancel);
+      return;
+    }
+  }
+  run(pl, input, output, residual, cancel);
+}
+
+void ConvLayer::run(const Plan& pl, const float* input, float* output, const float* residual,
+                    CancelFlag cancel) const {
+  drivers::Call call{p_, bias_.empty() ? nullptr : bias_.data(), input, output, cancel};
+  call.ep.act = act_;
+  call.ep.residual = residual;
+  call.act = kernels_->act;
+  if (call.ep.active() && call.act == nullptr)
+    throw std::logic_error(std::string("ISA ") + isa_name(kernels_->isa) + " has no activation kernel");
   const Weights& weights = weights_for(pl.layer_algorithm);
   drivers::note_last_run(pl.algorithm);
   if (pl.gemm_fallback) {

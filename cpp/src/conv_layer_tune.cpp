@@ -88,7 +88,7 @@ TuneResult ConvLayer::tune(const CallShape& s, const TuneOptions& o) const {
     if (a != algo_ && tuning_->find(a) == nullptr)
       tuning_->add(a, std::unique_ptr<const Weights>(
                           new Weights(prepare_weights(p_, a, tuning_->raw.data(), *kernels_))));
-    const double ms = median_ms(o.repetitions, [&] { run(c.second, input.data(), output.data(), {}); });
+    const double ms = median_ms(o.repetitions, [&] { run(c.second, input.data(), output.data(), nullptr, {}); });
     r.measured.push_back(TuneResult::Measured{c.second.algorithm, ms});
     if (best_plan == nullptr || ms < best) best = ms, best_plan = &c.second, best_layer_algo = a;
   }

@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 #include "simdconv/conv_params.h"
+#include "simdconv/epilogue.h"
 #include "simdconv/isa.h"
 #include "simdconv/kernels.h"
 #include "simdconv/pack.h"
@@ -37,6 +38,16 @@ class ConvLayer {
   // every layer except Depthwise, which needs in_per_group() == 1.
   ConvLayer(const LayerParams& p, const float* weight, const float* bias, Isa isa,
             Algorithm algo);
+  // The same with a fused activation (epilogue.h): forward() computes
+  // act(conv(x) + bias + residual). The constructors above build act None.
+  // Throws std::invalid_argument for an unknown kind or bad parameters
+  // (non-finite alpha/beta, hardtanh min > max). The activation does not
+  // change the plan: a layer's plans and tuned choices are those of the same
+  // layer without it.
+  ConvLayer(const LayerParams& p, const float* weight, const float* bias, const Activation& act,
+            Isa isa = active_isa());
+  ConvLayer(const LayerParams& p, const float* weight, const float* bias, const Activation& act,
+            Isa isa, Algorithm algo);
 
   ConvLayer(ConvLayer&&) noexcept;
   ~ConvLayer();
@@ -44,6 +55,7 @@ class ConvLayer {
   const LayerParams& params() const { return p_; }
   Algorithm algorithm() const { return algo_; }
   Isa isa() const { return kernels_->isa; }
+  const Activation& activation() const { return act_; }
 
   // The plan forward() runs for this input shape at this many threads (by
   // default the pool's current count), from the layer's cache (planned on
@@ -56,6 +68,12 @@ class ConvLayer {
   // Throws std::invalid_argument for a call the layer cannot run,
   // std::length_error when a size is beyond what the library handles.
   void forward(const CallShape& s, const float* input, float* output,
+               CancelFlag cancel = {}) const;
+  // The same, adding `residual` (the output's layout and size, or nullptr)
+  // before the activation. residual may overlap output (an in-place
+  // residual add): it is then copied first, so the result is as if it did
+  // not.
+  void forward(const CallShape& s, const float* input, float* output, const float* residual,
                CancelFlag cancel = {}) const;
 
   // Plans kept per layer: the most recently used input shapes and thread counts.
@@ -107,12 +125,14 @@ class ConvLayer {
                                  const IsaKernels& k);
   // The weights prepared for `algo`: the layer's own, or a tuned candidate's.
   const Weights& weights_for(Algorithm algo) const;
-  void run(const Plan& pl, const float* input, float* output, CancelFlag cancel) const;
+  void run(const Plan& pl, const float* input, float* output, const float* residual,
+           CancelFlag cancel) const;
   void remember_plan(const Plan& pl) const;  // replaces the cached plan of its shape and threads
 
   LayerParams p_;
   const IsaKernels* kernels_;
   Algorithm algo_;
+  Activation act_;
   Weights weights_;
   std::vector<float> bias_;
   std::unique_ptr<PlanCache> plans_;

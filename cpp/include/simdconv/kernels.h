@@ -4,6 +4,7 @@
 // lacks stays nullptr, and the planner does not consider the algorithms that
 // need it.
 #pragma once
+#include "simdconv/activation_kernel.h"
 #include "simdconv/direct_kernel.h"
 #include "simdconv/gemm_kernel.h"
 #include "simdconv/isa.h"
@@ -20,6 +21,9 @@ struct IsaKernels {
   const DirectKernel* direct = nullptr;
   // Winograd F(2x2, 3x3) transforms; nullptr where the ISA has none.
   const WinogradKernel* winograd = nullptr;
+  // The fused epilogue's residual add + activation (activation_kernel.h);
+  // every ISA has one.
+  const ActivationKernel* act = nullptr;
 };
 
 // The table of an ISA, or nullptr when the ISA is not compiled into this

@@ -1,7 +1,8 @@
 // The direct driver (dense, grouped and depthwise): each task pads its band
 // of output rows' input rows, for every input channel of the group, into
 // per-thread scratch and runs the direct kernel over it; or, where the Plan
-// says so, runs the in-place 3x3 depthwise kernel on the input plane.
+// says so, runs the in-place 3x3 depthwise kernel on the input plane. The
+// fused epilogue runs on the band's output rows once the kernel wrote them.
 #include <algorithm>
 
 #include "drivers.h"
@@ -45,6 +46,8 @@ void run_direct(const Plan& plan, const Call& c, const float* weight) {
         d.dw3_in_place(Dw3InPlaceArgs{plane, H, W, p.pad_top, weight + oc * 9,
                                       bias ? bias + oc : nullptr,
                                       c.output + (k.n * p.out_channels + oc) * P, OW, k.oh0, k.oh_n});
+        if (c.ep.active())
+          apply_epilogue(c, c.output + (k.n * p.out_channels + oc) * P + k.oh0 * OW, k.oh_n, OW, OW);
       }
       return;
     }
@@ -76,6 +79,9 @@ void run_direct(const Plan& plan, const Call& c, const float* weight) {
       a.kh_step = dh * RS;
     }
     dk.fn(a);
+    // the band's rows of each of the group's output channels: one run per channel
+    if (c.ep.active())
+      apply_epilogue(c, a.out, cout_g, k.oh_n * OW, P);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "simdconv/conv_layer.h"
+#include "simdconv/epilogue.h"
 #include "simdconv/pack.h"
 #include "simdconv/plan.h"
 
@@ -19,6 +20,10 @@ struct Call {
   const float* input;
   float* output;
   CancelFlag cancel;
+  // The fused epilogue (epilogue.h) and the ISA's kernel for it; act may be
+  // nullptr only while !ep.active().
+  Epilogue ep = {};
+  const ActivationKernel* act = nullptr;
 };
 
 void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed);
@@ -29,7 +34,17 @@ void run_transposed(const Plan& plan, const Call& c, const float* weight);
 // u: the 16 packed U = G g G^T matrices.
 void run_winograd(const Plan& plan, const Call& c, const std::vector<PackedWeights>& u);
 
-// ---- shared by the drivers (scratch.cpp) ----
+// ---- shared by the drivers ----
+// The fused epilogue (drivers/epilogue.cpp) on a region of the output whose values
+// are final (every K block accumulated, bias added): `rows` rows of `cols`
+// elements, row r starting at y + r * row_stride, its elements col_step
+// apart (> 1 only for a dilated Winograd phase). The residual is read at the
+// same offsets from c.output. Callers test c.ep.active() first, so a call
+// without an epilogue costs nothing. Each element must be passed exactly
+// once per call.
+void apply_epilogue(const Call& c, float* y, int64_t rows, int64_t cols, int64_t row_stride,
+                    int64_t col_step = 1);
+// (scratch.cpp)
 void count_tasks(int64_t n);
 void note_last_run(Algorithm a);
 // Per-thread scratch of at least `elements` floats, grown on demand and

@@ -1,5 +1,7 @@
 // The GEMM driver: implicit im2col + blocked GEMM over the Plan's tasks
 // (GemmPlan: per-task B blocks, B read in place, or B shared per chunk).
+// The fused epilogue runs on each panel column (NR pixels x the task's
+// output channels) right after its last K block, on all three paths.
 #include <algorithm>
 
 #include "drivers.h"
@@ -37,6 +39,15 @@ inline void gemm_panel_column(const GemmKernel& gk, const PackedWeights& pw, int
     gk.fn(size_t(kl), a(mp), b, c + m * ldc, size_t(ldc), size_t(std::min(mr, M - m)), nrj, acc,
           bias_g ? bias_g + m : nullptr);
   }
+}
+
+// The epilogue on one finished panel column: output-channel rows of panels
+// [mp_begin, mp_end) of the group, nrj pixels at c (out + first pixel), while
+// the tile the last K block wrote is still in L1.
+inline void epilogue_panel_column(const Call& cl, int64_t mr, int64_t mp_begin, int64_t mp_end,
+                                  int64_t M, float* c, int64_t ldc, int64_t nrj) {
+  const int64_t m0 = mp_begin * mr;
+  apply_epilogue(cl, c + m0 * ldc, std::min(M, mp_end * mr) - m0, nrj, ldc);
 }
 
 // B (k, q) is input channel k at pixel q: the kernel reads it in place. A
@@ -78,6 +89,7 @@ void in_place_task(const GemmKernel& gk, const Call& c, const PackedWeights& pac
                     bias_fin ? bias_fin + m : nullptr);
         }
       }
+      if (last && c.ep.active()) epilogue_panel_column(c, mr, k.mp_begin, k.mp_end, M, out + q, P, nrj);
     }
   }
 }
@@ -136,6 +148,9 @@ void run_gemm_shared(const Plan& plan, const Call& c, const PackedWeights& packe
               const size_t nrj = size_t(std::min(nr, np - j * nr));
               gemm_panel_column(gk, packed, g, k0, kc_len, mp_begin, mp_end, M, base + j * stride,
                                 nrj, out + p0 + j * nr, P, last && c.bias ? c.bias + g * M : nullptr);
+              if (last && c.ep.active())
+                epilogue_panel_column(c, int64_t(gk.mr), mp_begin, mp_end, M, out + p0 + j * nr, P,
+                                      int64_t(nrj));
             }
           }
         });
@@ -182,6 +197,9 @@ void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed) {
         gemm_panel_column(gk, packed, k.g, k0, kc_len, k.mp_begin, k.mp_end, M,
                           bpack + j * panel_stride, nrj, out + k.p0 + j * nr, P,
                           last && c.bias ? c.bias + k.g * M : nullptr);
+        if (last && c.ep.active())
+          epilogue_panel_column(c, int64_t(gk.mr), k.mp_begin, k.mp_end, M, out + k.p0 + j * nr, P,
+                                int64_t(nrj));
       }
     }
   });

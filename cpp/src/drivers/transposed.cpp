@@ -61,6 +61,7 @@ void run_transposed(const Plan& plan, const Call& c, const float* weight) {
         }
         out[oh * OW + ow] = acc;
       }
+    if (c.ep.active()) apply_epilogue(c, out + k.oh0 * OW, k.oh_n, OW, OW);
   });
 }
 

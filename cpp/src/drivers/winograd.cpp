@@ -4,7 +4,9 @@
 // padded row and column. Each task (WinogradTask: image, phase, block of
 // tile rows, output-channel range) transforms its block's input (all
 // channels: one padded, phase-split band per channel, then V), runs the 16
-// GEMMs M[e] = U[e] V[e] with B read in place, and transforms M to output.
+// GEMMs M[e] = U[e] V[e] with B read in place, and transforms M to output,
+// then applies the fused epilogue to the rows of that output channel it
+// wrote (with dilation d, on the phase's every d-th column only).
 // Every output element is computed by one fixed sequence of operations
 // whatever the blocking, so results do not depend on the thread count.
 #include <algorithm>
@@ -73,11 +75,16 @@ void run_winograd(const Plan& plan, const Call& c, const std::vector<PackedWeigh
         }
       }
     }
-    for (int64_t oc = k.m_begin; oc < k.m_end; ++oc)
+    // The block's phase rows [2*th0, 2*th0 + 2*rows), those below sub_h; in
+    // each, the phase's sub_w columns, d apart.
+    const int64_t out_rows = std::min(2 * k.rows, k.sub_h - 2 * k.th0);
+    for (int64_t oc = k.m_begin; oc < k.m_end; ++oc) {
+      float* out = c.output + (k.n * M + oc) * OH * OW + (2 * k.th0 * d + k.pr) * OW + k.pc;
       wk.output(WinogradOutputArgs{mbuf + (oc - k.m_begin) * nt, m_plane, k.tw, k.rows,
-                                   bias ? bias + oc : nullptr,
-                                   c.output + (k.n * M + oc) * OH * OW + (2 * k.th0 * d + k.pr) * OW + k.pc,
-                                   d * OW, k.sub_h - 2 * k.th0, k.sub_w, d});
+                                   bias ? bias + oc : nullptr, out, d * OW, k.sub_h - 2 * k.th0,
+                                   k.sub_w, d});
+      if (c.ep.active()) apply_epilogue(c, out, out_rows, k.sub_w, d * OW, d);
+    }
   });
 }
 

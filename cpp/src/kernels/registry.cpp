@@ -12,6 +12,7 @@ IsaKernels scalar_kernels() {
   k.isa = Isa::Scalar;
   k.gemm = &kGemmScalar;
   k.direct = &kDirectScalar;
+  k.act = &kActScalar;
   return k;
 }
 
@@ -21,6 +22,7 @@ IsaKernels avx2_kernels() {
   k.isa = Isa::Avx2;
   k.gemm = &kGemmAvx2;
   k.direct = &kDirectAvx2;
+  k.act = &kActAvx2;
   k.winograd = &kWinogradAvx2;
   return k;
 }
@@ -32,6 +34,7 @@ IsaKernels avx512_kernels() {
   k.isa = Isa::Avx512;
   k.gemm = &kGemmAvx512;
   k.direct = &kDirectAvx512;
+  k.act = &kActAvx512;
   k.winograd = &kWinogradAvx512;
   return k;
 }
@@ -43,6 +46,7 @@ IsaKernels neon_kernels() {
   k.isa = Isa::Neon;
   k.gemm = &kGemmNeon;
   k.direct = &kDirectNeon;
+  k.act = &kActNeon;
   return k;
 }
 #endif
