@@ -24,12 +24,13 @@ struct Call {
 // transfer the caller's arrays away (their memory then belongs to the
 // receiver, which may free it) or shrink a resizable ArrayBuffer (its pages
 // are decommitted), and Node-API offers no way to pin a backing store. So the
-// job reads a copy of the input taken at the call, and writes either into a
-// result array that only it can reach (no `out` given) or into an output of
-// its own, copied into the caller's `out` on the JS thread once `out` is
-// checked to be intact. The input copy is O(input), small next to the
-// convolution; the output is allocated when the job starts, so queued jobs
-// hold only their input copy.
+// job reads a copy of the input (and of the residual, if any) taken at the
+// call, and writes either into a result array that only it can reach (no
+// `out` given) or into an output of its own, copied into the caller's `out`
+// on the JS thread once `out` is checked to be intact. The input copy is
+// O(input), small next to the convolution; the output is allocated when the
+// job starts, so queued jobs hold only their input (and residual) copies.
+// The residual copy also makes a residual that aliases `out` harmless.
 struct OwnedBuffers {
   std::unique_ptr<float[]> input;
   std::unique_ptr<float[]> residual;  // a copy taken at the call, or null
