@@ -82,8 +82,8 @@ bool close(float got, float want, double k, const Activation& act, const float* 
   const double eps = 1.1920929e-7, tol = 4.0 * eps * (std::sqrt(k) + 2.0) * (k + 1.0);
   if (act.kind == ActKind::None && r == nullptr) return std::fabs(double(got) - double(want)) <= tol;
   const double pre = double(want) + (r != nullptr ? double(*r) : 0.0);
-  const double ref = test::act_ref(act, pre);
-  const double etol = test::act_lipschitz(act) * (tol + 2 * eps * (std::fabs(pre) + 1)) + test::act_kernel_tol(act, pre, ref);
+  const double ref = test::act::reference(act, pre);
+  const double etol = test::act::lipschitz(act) * (tol + 2 * eps * (std::fabs(pre) + 1)) + test::act::kernel_tol(act, pre, ref);
   return std::fabs(double(got) - ref) <= etol;
 }
 

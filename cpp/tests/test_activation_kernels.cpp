@@ -19,6 +19,7 @@
 #include <limits>
 #include <utility>
 
+#include "act_ref.h"
 #include "check.h"
 #include "kernel_ref.h"
 #include "simdconv/kernels.h"
@@ -27,68 +28,9 @@ using namespace simdconv;
 
 namespace {
 
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-const double kInf = std::numeric_limits<double>::infinity();
-
-// PyTorch's formulas (torch/nn/functional.py, aten/src/ATen/native/cpu/
-// Activation.cpp) in double.
-double reference(const Activation& a, double x) {
-  switch (a.kind) {
-    case ActKind::None: return x;
-    case ActKind::Relu: return x < 0 ? 0.0 : x;  // clamp_min(x, 0): NaN and -0 pass
-    case ActKind::Relu6: return x < 0 ? 0.0 : x > 6 ? 6.0 : x;
-    case ActKind::Hardtanh: return x < a.alpha ? double(a.alpha) : x > a.beta ? double(a.beta) : x;
-    case ActKind::LeakyRelu: return x > 0 ? x : x * a.alpha;
-    case ActKind::Elu: return x > 0 ? x : (std::exp(x) - 1.0) * a.alpha;  // exp - 1, not expm1
-    case ActKind::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
-    case ActKind::Tanh: return std::tanh(x);
-    case ActKind::Silu: return x / (1.0 + std::exp(-x));
-    case ActKind::Hardswish: {
-      if (std::isnan(x)) return x;
-      const double p = x * std::min(std::max(x + 3.0, 0.0), 6.0);
-      return std::isinf(float(p)) ? p * kInf : p / 6.0;  // x * clamp overflows float first (at +-FLT_MAX)
-    }
-    case ActKind::Gelu: return x * 0.5 * (1.0 + std::erf(x * 0.70710678118654752));
-    case ActKind::GeluTanh:
-      return 0.5 * x * (1.0 + std::tanh(0.79788456080286536 * (x + 0.044715 * x * x * x)));
-  }
-  return kNaN;
-}
-
-// The accuracy bound of each activation (act-inl.h states it), in units of
-// float's epsilon 2^-23 ("ulp" below): |got - ref| <= ulps * 2^-23 * scale + abs,
-// scale = |ref|, or |ref| + |alpha| for ELU (exp(x) - 1) and |ref| + |x| for
-// the GELUs (1 + erf(x), 1 + tanh(...)): the formula itself cancels there.
-enum class Scale { Ref, RefPlusAlpha, RefPlusX };
-struct Bound {
-  double ulps;  // 0: exact, the double result rounded to float
-  Scale scale;
-  double abs;   // absolute slack for subnormal results
-};
-
-Bound bound_of(ActKind k) {
-  switch (k) {
-    case ActKind::None:
-    case ActKind::Relu:
-    case ActKind::Relu6:
-    case ActKind::Hardtanh:
-    case ActKind::LeakyRelu: return {0, Scale::Ref, 0};
-    case ActKind::Hardswish: return {2, Scale::Ref, 0x1p-140};
-    case ActKind::Sigmoid:
-    case ActKind::Tanh:
-    case ActKind::Silu: return {3, Scale::Ref, 0x1p-120};
-    case ActKind::Elu: return {2, Scale::RefPlusAlpha, 0x1p-120};
-    case ActKind::Gelu:
-    case ActKind::GeluTanh: return {1, Scale::RefPlusX, 0x1p-120};
-  }
-  return {0, Scale::Ref, 0};
-}
-
-double scale_of(const Bound& b, const Activation& a, double x, double ref) {
-  return std::fabs(ref) + (b.scale == Scale::RefPlusX       ? std::fabs(x)
-                           : b.scale == Scale::RefPlusAlpha ? std::fabs(double(a.alpha))
-                                                            : 0.0);
-}
+// PyTorch's formulas in double and the kernels' accuracy bounds (shared
+// with test_epilogue and the fuzzer).
+using namespace test::act;
 
 float bits_to_float(uint32_t u) {
   float f;

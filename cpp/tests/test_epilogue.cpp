@@ -12,6 +12,7 @@
 //     no activation with a residual: exactly float(conv + residual), and
 //     relu: exactly max of that and 0 (the epilogue ran once per element);
 //   - a residual that is the output itself gives the non-aliased result;
+//   - a tuned layer, and one that adopts its tuning, keep the activation;
 //   - invalid activations are refused.
 #include <cstring>
 #include <initializer_list>
@@ -154,9 +155,9 @@ bool matches_reference(const char* what, const Case& c, Isa isa, const Activatio
   for (size_t i = 0; i < got.size(); ++i) {
     const double r = residual != nullptr ? double(residual[i]) : 0.0;
     const double pre = double(d.conv[i]) + r;
-    const double want = test::act_ref(a, pre);
+    const double want = test::act::reference(a, pre);
     const double pre_tol = 4 * eps * (std::sqrt(k) + 2) * d.magnitude + 2 * eps * (std::fabs(pre) + std::fabs(r));
-    const double tol = test::act_lipschitz(a) * pre_tol + test::act_kernel_tol(a, pre, want);
+    const double tol = test::act::lipschitz(a) * pre_tol + test::act::kernel_tol(a, pre, want);
     if (!(std::fabs(double(got[i]) - want) <= tol)) {
       CHECK(false, "%s %s isa=%s act=%s residual=%d: elem %zu got %.9g want %.9g (pre-activation %.9g, tol %.3g)",
             what, c.name, isa_name(isa), act_kind_name(a.kind), residual != nullptr, i, got[i], want, pre, tol);
@@ -232,6 +233,28 @@ void check_refused() {
         "the layer keeps its activation");
 }
 
+// Tuning measures and picks algorithms; the activation stays the layer's,
+// in the tuned choice and in a layer that adopts it (new weights).
+void check_tuned_keeps_activation(std::mt19937& rng) {
+  const Case c{"tuned", test::layer(8, 12, 3, 3, 1, 1, 1, 1), {1, 9, 10}, Algorithm::Gemm, Expect::Nothing};
+  const Data d = make_data(c, rng);
+  const Activation a{ActKind::Hardswish, 0, 0};
+  ConvLayer layer(c.p, d.w.data(), d.b.data(), a);
+  layer.make_tunable(d.w.data());
+  TuneOptions o;
+  o.repetitions = 1;
+  layer.tune(c.s, o);
+  ConvLayer next(c.p, d.w.data(), d.b.data(), a);
+  next.make_tunable(d.w.data());
+  next.adopt_tuning(layer);
+  CHECK(layer.tuned(c.s, get_num_threads()) && next.tuned(c.s, get_num_threads()), "tuning did not take");
+  for (const ConvLayer* l : {&layer, &next}) {
+    std::vector<float> got(d.conv.size(), std::nanf(""));
+    l->forward(c.s, d.x.data(), got.data(), d.r.data());
+    matches_reference("tuned:", c, l->isa(), a, d, d.r.data(), got);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -251,6 +274,7 @@ int main() {
     }
   }
   check_refused();
+  check_tuned_keeps_activation(rng);
   std::printf("checked %d (layer, ISA, activation, residual) combinations over %d ISAs (%d Winograd cases "
               "skipped where the ISA has no Winograd kernels)\n", checked, nk, skipped);
   CHECK(checked >= 24 * 13, "too few combinations checked: %d", checked);
