@@ -1,7 +1,8 @@
 // Two projects: `numeric` (results against PyTorch fixtures and the reference)
 // runs once per ISA cap; `api` (errors, async, workers, I/O, CLI) runs once.
 const numeric = ['<rootDir>/test/parity.test.js', '<rootDir>/test/property.test.js', '<rootDir>/test/isa.test.js',
-  '<rootDir>/test/family.test.js', '<rootDir>/test/transpose.test.js', '<rootDir>/test/tune.test.js'];
+  '<rootDir>/test/family.test.js', '<rootDir>/test/transpose.test.js', '<rootDir>/test/tune.test.js',
+  '<rootDir>/test/epilogue.test.js'];
 module.exports = {
   projects: [
     { displayName: 'numeric', testEnvironment: 'node', testMatch: numeric },

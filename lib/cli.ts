@@ -56,18 +56,18 @@ Examples:
     });
 
   program.command('run')
-    .description('apply one Conv2d or Conv1d, with weights from a PyTorch .safetensors state_dict, to .npy files')
+    .description('apply one Conv2d, Conv1d or ConvTranspose2d, with weights from a PyTorch .safetensors state_dict, to .npy files')
     .argument('[inputs...]', 'float32 .npy inputs, [N, C, H, W] or [C, H, W] (Conv1d: [N, C, L] or [C, L]); ' +
       'each output is written to DIR/<input file name>')
     .requiredOption('--weights <file>', 'a .safetensors file (float32, float16 or bfloat16)')
     .option('--prefix <p>', "the layer's key prefix in the state_dict, e.g. 'layer1.0.conv1.' (reads <p>weight, <p>bias)", '')
     .option('--config <layer.json>', 'the layer in PyTorch argument names: {"in_channels": 3, "out_channels": 16, "kernel_size": 3, "padding": 1, ...}')
-    .option('--type <type>', 'Conv2d or Conv1d (default Conv2d)')
+    .option('--type <type>', 'Conv2d, Conv1d or ConvTranspose2d (default Conv2d)')
     .option('--batch-norm <prefix>', "fold the BatchNorm with this key prefix in the weights file, e.g. 'bn1.' (fuse_conv_bn_eval)")
     .option('--batch-norm-eps <eps>', "that BatchNorm's eps (default 1e-5, PyTorch's; a state_dict does not hold it)", parseNumberArg(0))
-    // In the contract, but not in this version: accepted only to be refused by name (exit 2).
-    .addOption(new Option('--output-padding <p>').hideHelp())
-    .addOption(new Option('--activation <name>').hideHelp())
+    .option('--output-padding <p>', 'ConvTranspose2d: p or ph,pw (default 0)', parsePairArg(0))
+    .option('--activation <act>', 'fused after the conv (and BatchNorm): relu, relu6, sigmoid, tanh, silu, hardswish, gelu, ' +
+      'leakyRelu, hardtanh, elu, or a JSON object such as {"name":"leakyRelu","negativeSlope":0.1}')
     .option('--in-channels <n>', 'default: from the weight shape', parseIntArg(1))
     .option('--out-channels <n>', 'default: from the weight shape', parseIntArg(1))
     .option('--kernel-size <k>', 'k or kh,kw (default: from the weight shape)', parsePairArg(1))

@@ -8,9 +8,10 @@ import { Tensor } from './tensor';
 import { checkOptions, checkShape, describeValue } from './args';
 import { PaddingMode } from './geometry';
 import { Geometry1d, Padding1d, makeGeometry1d, options2d, outputShape1d, view4d, weightShape1d } from './geometry1d';
-import { asTensor, outputTensor } from './tensors';
+import { asTensor, outputTensor, residualTensor } from './tensors';
 import { checkBiasShape, checkWeightShape } from './params';
 import { convRepr } from './repr';
+import { Activation, checkActivation, withActivationRepr } from './activation';
 import { Conv2d } from './conv2d';
 import type { ConvPlan } from './native';
 import { TuneOptions, TuneResult, checkTuneOptions } from './tune';
@@ -27,23 +28,14 @@ export interface Conv1dOptions {
   paddingMode?: PaddingMode;
   device?: Device;
   dtype?: Dtype;
+  /** Fused into the convolution: y = activation(conv(x) + bias + residual). */
+  activation?: Activation | null;
 }
-const CONV1D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'];
+const CONV1D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype', 'activation'];
 
-export interface Conv1dForwardOptions { out?: Tensor }
-export interface Conv1dForwardAsyncOptions { out?: Tensor; signal?: AbortSignal }
-
-// Options API.md names for the fused epilogue, which is not built yet: a clear
-// error instead of "unknown option", and never silently ignored.
-const NOT_YET: Record<string, string> = {
-  activation: 'the fused activation epilogue is not available yet; apply the activation to the output',
-  residual: 'the fused residual add is not available yet; add the residual to the output',
-};
-export function checkNotYet(options: unknown, where: string): void {
-  if (options === null || typeof options !== 'object') return;
-  for (const key of Object.keys(options))
-    if (key in NOT_YET) throw new TypeError(`${where}: option '${key}' is not supported yet: ${NOT_YET[key]}`);
-}
+/** `residual`: a Tensor of the output's shape ([N, O, L'] or [O, L']), added before the activation. */
+export interface Conv1dForwardOptions { out?: Tensor; residual?: Tensor }
+export interface Conv1dForwardAsyncOptions { out?: Tensor; residual?: Tensor; signal?: AbortSignal }
 
 export class Conv1d {
   readonly inChannels: number;
@@ -54,18 +46,20 @@ export class Conv1d {
   readonly dilation: [number];
   readonly groups: number;
   readonly paddingMode: PaddingMode;
+  /** The fused activation (null: none), in the form a constructor accepts back. */
+  readonly activation: Activation | null;
 
   #g: Geometry1d;
   #inner: Conv2d;
   #weight: Tensor; // the 3-D face of #inner.weight: the same Float32Array
 
   constructor(inChannels: number, outChannels: number, kernelSize: number | [number], options?: Conv1dOptions) {
-    checkNotYet(options, 'Conv1d');
     const o = checkOptions<Conv1dOptions>(options, CONV1D_OPTIONS, 'Conv1d');
     if (o.bias !== undefined && typeof o.bias !== 'boolean')
       throw new TypeError(`Conv1d: bias must be a boolean, got ${describeValue(o.bias)}`);
     checkDeviceDtype(o, 'Conv1d');
     const g = makeGeometry1d('Conv1d', inChannels, outChannels, kernelSize, o);
+    this.activation = checkActivation(o.activation, 'Conv1d');
     this.#g = g;
     this.inChannels = g.inChannels;
     this.outChannels = g.outChannels;
@@ -76,7 +70,8 @@ export class Conv1d {
     this.groups = g.groups;
     this.paddingMode = g.paddingMode;
     // Conv2d's default init with kernel [1, k] has fan_in = in/groups * k, Conv1d's.
-    this.#inner = new Conv2d(g.inChannels, g.outChannels, [1, g.kernel[0]], { ...options2d(g), bias: o.bias });
+    this.#inner = new Conv2d(g.inChannels, g.outChannels, [1, g.kernel[0]], { ...options2d(g), bias: o.bias,
+      activation: this.activation });
     this.#weight = new Tensor(this.#inner.weight.data, weightShape1d(g));
   }
 
@@ -121,21 +116,19 @@ export class Conv1d {
 
   forward(input: Tensor, options?: Conv1dForwardOptions): Tensor {
     const where = 'Conv1d.forward';
-    checkNotYet(options, where);
-    const o = checkOptions<Conv1dForwardOptions>(options, ['out'], where);
-    const call = this.prepare(input, o.out, where);
-    const y = this.#inner.forward(call.x4, call.out4 ? { out: call.out4 } : undefined);
+    const o = checkOptions<Conv1dForwardOptions>(options, ['out', 'residual'], where);
+    const call = this.prepare(input, o.out, o.residual, where);
+    const y = this.#inner.forward(call.x4, { out: call.out4, residual: call.residual4 });
     return call.out ?? new Tensor(y.data, call.shape);
   }
 
   forwardAsync(input: Tensor, options?: Conv1dForwardAsyncOptions): Promise<Tensor> {
     const where = 'Conv1d.forwardAsync';
     try {
-      checkNotYet(options, where);
-      const o = checkOptions<Conv1dForwardAsyncOptions>(options, ['out', 'signal'], where);
+      const o = checkOptions<Conv1dForwardAsyncOptions>(options, ['out', 'residual', 'signal'], where);
       checkSignal(o.signal, where);
-      const call = this.prepare(input, o.out, where);
-      return this.#inner.forwardAsync(call.x4, { out: call.out4, signal: o.signal })
+      const call = this.prepare(input, o.out, o.residual, where);
+      return this.#inner.forwardAsync(call.x4, { out: call.out4, residual: call.residual4, signal: o.signal })
         .then((y) => call.out ?? new Tensor(y.data, call.shape));
     } catch (err) {
       return Promise.reject(err);
@@ -143,7 +136,7 @@ export class Conv1d {
   }
 
   toString(): string {
-    return convRepr('Conv1d', this.#g, this.bias !== null);
+    return withActivationRepr(convRepr('Conv1d', this.#g, this.bias !== null), this.activation);
   }
 
   /** Which native algorithm and ISA this layer runs (for diagnostics). */
@@ -152,14 +145,16 @@ export class Conv1d {
   }
 
   /** Checks the call and builds the 4-D views the inner Conv2d runs on (no copies). */
-  private prepare(input: unknown, out: unknown, where: string) {
+  private prepare(input: unknown, out: unknown, residual: unknown, where: string) {
     const x = asTensor(input, `${where}: input`);
     const shape = outputShape1d(this.#g, x.shape, where);
+    const r = residualTensor(residual, shape, where);
     const o = out === undefined ? undefined : outputTensor(out, shape, x, where);
     return {
       x4: new Tensor(x.data, view4d(x.shape)),
       out: o,
       out4: o && new Tensor(o.data, view4d(shape)),
+      residual4: r && new Tensor(r.data, view4d(shape)),
       shape,
     };
   }

@@ -12,6 +12,7 @@ import { native, NativeLayer, ConvPlan } from './native';
 import { skippedDtype } from './io/skipped';
 import { Device, Dtype, checkDeviceDtype } from './device';
 import { TuneOptions, TuneResult, checkTuneOptions } from './tune';
+import { Activation, checkActivation, nativeActivation, withActivationRepr } from './activation';
 
 /** A key that loadSafetensors left out because its tensor is not floating point. */
 function notFloat(state: object, key: string): void {
@@ -30,11 +31,15 @@ export interface Conv2dOptions {
   paddingMode?: PaddingMode;
   device?: Device;
   dtype?: Dtype;
+  /** Fused into the convolution: y = activation(conv(x) + bias + residual). */
+  activation?: Activation | null;
 }
-const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype'] as const;
+const CONV2D_OPTIONS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'device', 'dtype',
+  'activation'] as const;
 
-export interface ForwardOptions { out?: Tensor }
-export interface ForwardAsyncOptions { out?: Tensor; signal?: AbortSignal }
+/** `residual`: a Tensor of the output's shape, added before the activation. */
+export interface ForwardOptions { out?: Tensor; residual?: Tensor }
+export interface ForwardAsyncOptions { out?: Tensor; residual?: Tensor; signal?: AbortSignal }
 
 export class Conv2d {
   readonly inChannels: number;
@@ -45,6 +50,8 @@ export class Conv2d {
   readonly dilation: [number, number];
   readonly groups: number;
   readonly paddingMode: PaddingMode;
+  /** The fused activation (null: none), in the form a constructor accepts back. */
+  readonly activation: Activation | null;
 
   #g: Geometry;
   #weight: Tensor;
@@ -57,6 +64,7 @@ export class Conv2d {
       throw new TypeError(`Conv2d: bias must be a boolean, got ${describeValue(o.bias)}`);
     checkDeviceDtype(o, 'Conv2d');
     const g = makeGeometry('Conv2d', inChannels, outChannels, kernelSize, o);
+    this.activation = checkActivation(o.activation, 'Conv2d');
     this.#g = g;
     this.inChannels = g.inChannels;
     this.outChannels = g.outChannels;
@@ -69,7 +77,8 @@ export class Conv2d {
     const fanIn = (g.inChannels / g.groups) * g.kernel[0] * g.kernel[1];
     this.#weight = new Tensor(uniformInit(g.outChannels * fanIn, fanIn), this.weightShape());
     this.#bias = o.bias === false ? null : new Tensor(uniformInit(g.outChannels, fanIn), [g.outChannels]);
-    this.#native = new native.Layer(nativeParams(g), this.#weight.data, this.#bias?.data ?? null);
+    this.#native = new native.Layer({ ...nativeParams(g), ...nativeActivation(this.activation) }, this.#weight.data,
+      this.#bias?.data ?? null);
   }
 
   /** [outChannels, inChannels / groups, kH, kW] */
@@ -130,21 +139,21 @@ export class Conv2d {
   }
 
   forward(input: Tensor, options?: ForwardOptions): Tensor {
-    const o = checkOptions<ForwardOptions>(options, ['out'], 'Conv2d.forward');
-    return runSync(this.#native, this.#g, input, o.out, 'Conv2d.forward');
+    const o = checkOptions<ForwardOptions>(options, ['out', 'residual'], 'Conv2d.forward');
+    return runSync(this.#native, this.#g, input, o.out, 'Conv2d.forward', o.residual);
   }
 
   forwardAsync(input: Tensor, options?: ForwardAsyncOptions): Promise<Tensor> {
     try {
-      const o = checkOptions<ForwardAsyncOptions>(options, ['out', 'signal'], 'Conv2d.forwardAsync');
-      return runAsync(this.#native, this.#g, input, o.out, o.signal, 'Conv2d.forwardAsync');
+      const o = checkOptions<ForwardAsyncOptions>(options, ['out', 'residual', 'signal'], 'Conv2d.forwardAsync');
+      return runAsync(this.#native, this.#g, input, o.out, o.signal, 'Conv2d.forwardAsync', o.residual);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   toString(): string {
-    return conv2dRepr(this.#g, this.#bias !== null);
+    return withActivationRepr(conv2dRepr(this.#g, this.#bias !== null), this.activation);
   }
 
   /** Which native algorithm and ISA this layer runs (for diagnostics). */

@@ -18,7 +18,7 @@ import { Device, Dtype, checkDeviceDtype } from './device';
 import { asTensor } from './tensors';
 import { checkBiasShape, checkWeightShape } from './params';
 import { StateDict, requiredEntry, stateEntry, statePrefix } from './statedict';
-import { checkNotYet } from './conv1d';
+import { Activation, checkActivation, nativeActivation, withActivationRepr } from './activation';
 
 export interface ConvTranspose2dOptions {
   stride?: Pair;
@@ -30,10 +30,14 @@ export interface ConvTranspose2dOptions {
   paddingMode?: 'zeros';
   device?: Device;
   dtype?: Dtype;
+  /** Fused into the convolution: y = activation(convTranspose(x) + bias + residual). */
+  activation?: Activation | null;
 }
-const OPTIONS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype'];
+const OPTIONS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'device', 'dtype',
+  'activation'];
 
-export interface ConvTranspose2dForwardOptions { out?: Tensor; outputSize?: readonly number[] }
+/** `residual`: a Tensor of the output's shape, added before the activation. */
+export interface ConvTranspose2dForwardOptions { out?: Tensor; outputSize?: readonly number[]; residual?: Tensor }
 export interface ConvTranspose2dForwardAsyncOptions extends ConvTranspose2dForwardOptions { signal?: AbortSignal }
 
 export class ConvTranspose2d {
@@ -46,6 +50,8 @@ export class ConvTranspose2d {
   readonly dilation: [number, number];
   readonly groups: number;
   readonly paddingMode: 'zeros' = 'zeros';
+  /** The fused activation (null: none), in the form a constructor accepts back. */
+  readonly activation: Activation | null;
 
   #g: TransposeGeometry;
   #weight: Tensor;
@@ -53,12 +59,12 @@ export class ConvTranspose2d {
   #natives = new Map<string, NativeLayer>();
 
   constructor(inChannels: number, outChannels: number, kernelSize: Pair, options?: ConvTranspose2dOptions) {
-    checkNotYet(options, 'ConvTranspose2d');
     const o = checkOptions<ConvTranspose2dOptions>(options, OPTIONS, 'ConvTranspose2d');
     if (o.bias !== undefined && typeof o.bias !== 'boolean')
       throw new TypeError(`ConvTranspose2d: bias must be a boolean, got ${describeValue(o.bias)}`);
     checkDeviceDtype(o, 'ConvTranspose2d');
     const g = makeTransposeGeometry('ConvTranspose2d', inChannels, outChannels, kernelSize, o);
+    this.activation = checkActivation(o.activation, 'ConvTranspose2d');
     this.#g = g;
     this.inChannels = g.inChannels;
     this.outChannels = g.outChannels;
@@ -115,19 +121,18 @@ export class ConvTranspose2d {
 
   forward(input: Tensor, options?: ConvTranspose2dForwardOptions): Tensor {
     const where = 'ConvTranspose2d.forward';
-    checkNotYet(options, where);
-    const o = checkOptions<ConvTranspose2dForwardOptions>(options, ['out', 'outputSize'], where);
+    const o = checkOptions<ConvTranspose2dForwardOptions>(options, ['out', 'outputSize', 'residual'], where);
     const call = this.prepare(asTensor(input, `${where}: input`).shape, o.outputSize, where);
-    return runSync(call.layer, () => call.shape, input, o.out, where);
+    return runSync(call.layer, () => call.shape, input, o.out, where, o.residual);
   }
 
   forwardAsync(input: Tensor, options?: ConvTranspose2dForwardAsyncOptions): Promise<Tensor> {
     const where = 'ConvTranspose2d.forwardAsync';
     try {
-      checkNotYet(options, where);
-      const o = checkOptions<ConvTranspose2dForwardAsyncOptions>(options, ['out', 'outputSize', 'signal'], where);
+      const o = checkOptions<ConvTranspose2dForwardAsyncOptions>(options, ['out', 'outputSize', 'residual', 'signal'],
+        where);
       const call = this.prepare(asTensor(input, `${where}: input`).shape, o.outputSize, where);
-      return runAsync(call.layer, () => call.shape, input, o.out, o.signal, where);
+      return runAsync(call.layer, () => call.shape, input, o.out, o.signal, where, o.residual);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -135,7 +140,8 @@ export class ConvTranspose2d {
 
   toString(): string {
     const g = this.#g;
-    return convRepr('ConvTranspose2d', { ...g, paddingMode: 'zeros' }, this.#bias !== null);
+    return withActivationRepr(convRepr('ConvTranspose2d', { ...g, paddingMode: 'zeros' }, this.#bias !== null),
+      this.activation);
   }
 
   /** Which native algorithm and ISA this layer runs (for diagnostics). */
@@ -165,16 +171,20 @@ export class ConvTranspose2d {
     const key = `${op[0]},${op[1]}`;
     let n = this.#natives.get(key);
     if (n === undefined) {
-      n = new native.Layer(nativeTransposeParams(this.#g, op), this.#weight.data, this.#bias?.data ?? null);
+      n = new native.Layer(this.params(op), this.#weight.data, this.#bias?.data ?? null);
       this.#natives.set(key, n);
     }
     return n;
   }
 
+  private params(outputPadding: readonly number[]) {
+    return { ...nativeTransposeParams(this.#g, outputPadding), ...nativeActivation(this.activation) };
+  }
+
   // The native layers copy the weights when built; a call in flight keeps the
   // layer it started with. Building one first means a failure changes nothing.
   private setParameters(weight: Tensor, bias: Tensor | null): void {
-    const first = new native.Layer(nativeTransposeParams(this.#g, [0, 0]), weight.data, bias?.data ?? null);
+    const first = new native.Layer(this.params([0, 0]), weight.data, bias?.data ?? null);
     this.#natives = new Map([['0,0', first]]);
     this.#weight = weight;
     this.#bias = bias;

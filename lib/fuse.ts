@@ -20,19 +20,20 @@ type FusableLayer = Conv2d | Conv1d | ConvTranspose2d;
 
 /** How to rebuild each layer class with the same options, and its weight's output-channel axis. */
 interface LayerKind<L> {
-  rebuild(conv: L): L; // a new layer of the same class and options, with a bias
+  rebuild(conv: L): L; // a new layer of the same class, options and activation, with a bias
   channelAxis: 0 | 1; // 0 for conv weights [out, in/g, ...]; a transposed conv's is 1
 }
 const CONV2D: LayerKind<Conv2d> = {
   rebuild: (c) => new Conv2d(c.inChannels, c.outChannels, c.kernelSize, {
     stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, paddingMode: c.paddingMode,
+    activation: c.activation,
   }),
   channelAxis: 0,
 };
 const CONV1D: LayerKind<Conv1d> = {
   rebuild: (c) => new Conv1d(c.inChannels, c.outChannels, c.kernelSize, {
     stride: c.stride[0], padding: typeof c.padding === 'string' ? c.padding : c.padding[0],
-    dilation: c.dilation[0], groups: c.groups, paddingMode: c.paddingMode,
+    dilation: c.dilation[0], groups: c.groups, paddingMode: c.paddingMode, activation: c.activation,
   }),
   channelAxis: 0,
 };
@@ -40,6 +41,7 @@ const CONV1D: LayerKind<Conv1d> = {
 const CONVT2D: LayerKind<ConvTranspose2d> = {
   rebuild: (c) => new ConvTranspose2d(c.inChannels, c.outChannels, c.kernelSize, {
     stride: c.stride, padding: c.padding, outputPadding: c.outputPadding, dilation: c.dilation, groups: c.groups,
+    activation: c.activation,
   }),
   channelAxis: 1,
 };

@@ -24,3 +24,4 @@ export type { ConvTranspose2dOptions, ConvTranspose2dForwardOptions,
 export { convTranspose2d, convTranspose2dOutputShape } from './functionalTranspose';
 export type { ConvTranspose2dFunctionalOptions } from './functionalTranspose';
 export type { TuneOptions, TuneResult } from './tune';
+export type { Activation } from './activation';

@@ -1,7 +1,7 @@
 // One forward call on a native layer, sync or async: checks, output tensor,
 // then the native work. Shared by Conv2d and the functional conv2d.
 import { Tensor } from './tensor';
-import { asTensor, outputTensor, abortError } from './tensors';
+import { asTensor, outputTensor, abortError, residualTensor } from './tensors';
 import { Geometry, outputShape, inputDims } from './geometry';
 import { describeValue } from './args';
 import type { NativeLayer } from './native';
@@ -9,21 +9,30 @@ import type { NativeLayer } from './native';
 /** A layer's geometry, or a function giving a call's output shape (ConvTranspose2d). */
 export type OutputShapeOf = Geometry | ((shape: readonly number[], where: string) => number[]);
 
-interface Prepared { input: Tensor; out: Tensor | undefined; shape: number[]; n: number; h: number; w: number }
+interface Prepared {
+  input: Tensor; out: Tensor | undefined; residual: Float32Array | null; shape: number[]; n: number; h: number; w: number;
+}
 
-/** The checked call; with `allocate`, a new output tensor when the caller gave no `out`. */
-function prepare(g: OutputShapeOf, input: unknown, out: unknown, where: string, allocate: boolean): Prepared {
+/**
+ * The checked call; with `allocate`, a new output tensor when the caller gave
+ * no `out`. A residual may share memory with `out` or the input: the binding
+ * copies it first when it overlaps `out` (an in-place `x += conv(x)`).
+ */
+function prepare(g: OutputShapeOf, input: unknown, out: unknown, residual: unknown, where: string,
+  allocate: boolean): Prepared {
   const x = asTensor(input, `${where}: input`);
   const shape = typeof g === 'function' ? g(x.shape, where) : outputShape(g, x.shape, where);
   const d = inputDims(x.shape, where);
+  const r = residualTensor(residual, shape, where);
   const o = out === undefined && !allocate ? undefined : outputTensor(out, shape, x, where);
-  return { input: x, out: o, shape, n: d.n, h: d.h, w: d.w };
+  return { input: x, out: o, residual: r?.data ?? null, shape, n: d.n, h: d.h, w: d.w };
 }
 
-export function runSync(layer: NativeLayer, g: OutputShapeOf, input: unknown, out: unknown, where: string): Tensor {
-  const p = prepare(g, input, out, where, true);
+export function runSync(layer: NativeLayer, g: OutputShapeOf, input: unknown, out: unknown, where: string,
+  residual?: unknown): Tensor {
+  const p = prepare(g, input, out, residual, where, true);
   const o = p.out as Tensor;
-  if (p.n > 0) layer.forward(p.input.data, p.n, p.h, p.w, o.data);
+  if (p.n > 0) layer.forward(p.input.data, p.n, p.h, p.w, o.data, p.residual);
   return o;
 }
 
@@ -60,11 +69,11 @@ function abortErrorOf(s: AbortSignalLike | undefined): Error {
 // that resolves). The listener is removed when the call settles, so a
 // long-lived signal collects none; a signal that throws rejects the call.
 export function runAsync(layer: NativeLayer, g: OutputShapeOf, input: unknown, out: unknown, signal: unknown,
-  where: string): Promise<Tensor> {
+  where: string, residual?: unknown): Promise<Tensor> {
   return new Promise<Tensor>((resolve, reject) => {
     const s = checkSignal(signal, where);
     // Without `out`, the native side makes the result array (and writes it in place).
-    const p = prepare(g, input, out, where, false);
+    const p = prepare(g, input, out, residual, where, false);
     if (s?.aborted) throw abortErrorOf(s);
     if (p.n === 0) return resolve(p.out ?? Tensor.zeros(p.shape));
     let settled = false;
@@ -86,8 +95,8 @@ export function runAsync(layer: NativeLayer, g: OutputShapeOf, input: unknown, o
       cancel();
       settle(abortErrorOf(s));
     };
-    // The native side copies the input now and writes `out` only on success.
-    const cancel = layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out?.data ?? null, null, (err, result) => {
+    // The native side copies the input (and residual) now and writes `out` only on success.
+    const cancel = layer.forwardAsync(p.input.data, p.n, p.h, p.w, p.out?.data ?? null, p.residual, (err, result) => {
       settle(err && err.name === 'AbortError' ? abortErrorOf(s) : err, result);
     });
     try {

@@ -56,6 +56,16 @@ export function outputTensor(out: unknown, shape: number[], input: Tensor, where
   return t;
 }
 
+/** A call's `residual` (undefined or null: none), which must have exactly the output's shape. */
+export function residualTensor(residual: unknown, shape: readonly number[], where: string): Tensor | undefined {
+  if (residual === undefined || residual === null) return undefined;
+  const r = asTensor(residual, `${where}: residual`);
+  if (!sameShape(r.shape, shape))
+    throw new RangeError(`${where}: residual has shape [${r.shape.join(', ')}], expected the output's shape ` +
+      `[${shape.join(', ')}]`);
+  return r;
+}
+
 export function abortError(reason: unknown): Error {
   const e = new Error('The operation was aborted', { cause: reason });
   e.name = 'AbortError';

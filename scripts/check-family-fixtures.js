@@ -1,5 +1,6 @@
 // The conv family's PyTorch fixtures (test/fixtures/family.json: Conv1d,
-// F.conv1d, fuse_conv_bn_eval; transpose.json: ConvTranspose2d, F.conv_transpose2d)
+// F.conv1d, fuse_conv_bn_eval; transpose.json: ConvTranspose2d, F.conv_transpose2d;
+// epilogue.json: the fused activation and residual, check-epilogue-fixtures.js)
 // through the public API, for
 // scripts/test-prebuild-node.js: the same checks as test/family.test.js
 // without jest, so they run where jest cannot (a prebuild in arm64 Node.js
@@ -88,4 +89,6 @@ module.exports = async function familyParity({ simdconv, fail, quick }) {
   }
   console.log(`conv family: ${passed}/${total} PyTorch fixture cases (Conv1d, F.conv1d, fuse_conv_bn_eval, ` +
     'ConvTranspose2d, F.conv_transpose2d) pass');
+  // the fused epilogue's (test/fixtures/epilogue.json)
+  await require('./check-epilogue-fixtures').epilogueParity({ simdconv, fail, quick });
 };

@@ -1,11 +1,12 @@
 // `simdconv run` for the conv family, run as users run it (node dist/cli.js):
-// "type": "Conv1d" and "batch_norm" (a BatchNorm folded with fuseConvBn) from
-// LAYER.json or the flags, on the PyTorch cases of test/fixtures/family.json
-// written out as a safetensors state_dict and .npy inputs. Each output must
-// equal the library's own layer on the same weights bit for bit, and PyTorch's
-// (conv(x), or bn(conv(x)) for a fold) within the parity tolerance
-// (scripts/parity-fixtures.js). Then the options this version refuses
-// (ConvTranspose2d, output_padding, activation) and the other mistakes.
+// "type": "Conv1d" / "ConvTranspose2d" (with "output_padding"), "activation"
+// and "batch_norm" (a BatchNorm folded with fuseConvBn) from LAYER.json or the
+// flags, on the PyTorch cases of test/fixtures/family.json, transpose.json and
+// epilogue.json written out as a safetensors state_dict and .npy inputs. Each
+// output must equal the library's own layer on the same weights bit for bit,
+// and PyTorch's (conv(x), bn(conv(x)) for a fold, F.relu(...) with an
+// activation) within the parity tolerance (scripts/parity-fixtures.js). Then
+// the mistakes, each refused by name.
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -15,8 +16,10 @@ const { runCli } = require('./cli-helpers');
 const { makeSafetensors, f32bytes } = require('./safetensors-writer');
 const { fixtures, parityError, sameBits } = require('../scripts/parity-fixtures');
 
-const { Conv1d, Conv2d, Tensor, fuseConvBn, loadNpy, saveNpy } = simdconv;
+const { Conv1d, Conv2d, ConvTranspose2d, Tensor, fuseConvBn, loadNpy, saveNpy } = simdconv;
 const { manifest, load } = fixtures('family');
+const transpose = fixtures('transpose');
+const epilogue = fixtures('epilogue');
 
 let tmp;
 beforeAll(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'simdconv-cli-family-')); });
@@ -30,15 +33,15 @@ const f32 = (name, shape, data) => ({ name, dtype: 'F32', shape, bytes: f32bytes
  * A directory with the case's state_dict (the conv under 'conv.', its BatchNorm under c.prefix with
  * num_batches_tracked as int64, as PyTorch saves it), its input as x.npy and LAYER.json from `layer`.
  */
-function writeCase(name, c, layer) {
+function writeCase(name, c, layer, loader = load) {
   const dir = path.join(tmp, name);
   fs.mkdirSync(dir);
-  const tensors = [f32('conv.weight', c.weightShape, load(c.weight))];
-  if (c.bias) tensors.push(f32('conv.bias', [c.outChannels], load(c.bias)));
-  for (const [key, ref] of Object.entries(c.bn ?? {})) tensors.push(f32(`${c.prefix}${key}`, [c.outChannels], load(ref)));
+  const tensors = [f32('conv.weight', c.weightShape, loader(c.weight))];
+  if (c.bias) tensors.push(f32('conv.bias', [c.outChannels], loader(c.bias)));
+  for (const [key, ref] of Object.entries(c.bn ?? {})) tensors.push(f32(`${c.prefix}${key}`, [c.outChannels], loader(ref)));
   if (c.bn) tensors.push({ name: `${c.prefix}num_batches_tracked`, dtype: 'I64', shape: [], bytes: new Uint8Array(8) });
   fs.writeFileSync(path.join(dir, 'w.safetensors'), makeSafetensors(tensors));
-  fs.writeFileSync(path.join(dir, 'x.npy'), saveNpy(new Tensor(load(c.input), c.inputShape)));
+  fs.writeFileSync(path.join(dir, 'x.npy'), saveNpy(new Tensor(loader(c.input), c.inputShape)));
   if (layer) fs.writeFileSync(path.join(dir, 'layer.json'), JSON.stringify(layer));
   return {
     dir,
@@ -57,9 +60,9 @@ function layerJson(c, extra = {}) {
 }
 
 /** The fixture's layer, built and loaded in this process through the library's API. */
-function libraryLayer(c, Layer) {
-  const conv = new Layer(c.inChannels, c.outChannels, c.kernelSize, c.options);
-  conv.loadStateDict({ weight: new Tensor(load(c.weight), c.weightShape), bias: c.bias && new Tensor(load(c.bias), [c.outChannels]) });
+function libraryLayer(c, Layer, loader = load, extra = {}) {
+  const conv = new Layer(c.inChannels, c.outChannels, c.kernelSize, { ...c.options, ...extra });
+  conv.loadStateDict({ weight: new Tensor(loader(c.weight), c.weightShape), bias: c.bias && new Tensor(loader(c.bias), [c.outChannels]) });
   return conv;
 }
 
@@ -135,7 +138,77 @@ describe('"batch_norm" folds the BatchNorm: fuseConvBn + forward bit for bit, Py
   });
 });
 
-describe('refused: what this version does not have (exit 2), and other mistakes', () => {
+describe('"type": "ConvTranspose2d" with "output_padding", and its BatchNorm fold', () => {
+  const runCase = (files, args) => cli(['run', '--weights', files.weights, '--prefix', 'conv.', ...args, files.input,
+    '--out-dir', path.dirname(files.output)]);
+
+  test.each(['k3_s2_p1_op1', 'asym_op', 'groups3_op', 'unbatched_groups_op', 'dil3_s2_p2'])('%s from LAYER.json', (name) => {
+    const c = transpose.manifest.modules.find((k) => k.name === name);
+    const files = writeCase(`convT-${name}`, c, layerJson(c, { type: 'ConvTranspose2d' }), transpose.load);
+    const r = runCase(files, ['--config', files.config]);
+    expect(r.out).toContain(`run: ${c.repr} from`);
+    expect(r.code).toBe(0);
+    const got = loadNpy(files.output);
+    expectSameBits(got, libraryLayer(c, ConvTranspose2d, transpose.load).forward(new Tensor(transpose.load(c.input), c.inputShape)));
+    expect(parityError(c, got, transpose.load)).toBeNull();
+  });
+
+  test('with flags: channels, kernel and bias from the [in, out/groups, kH, kW] weight', () => {
+    const c = transpose.manifest.modules.find((k) => k.name === 'groups3_op'); // 6 -> 9, groups 3, stride 2, padding 1, op 1
+    const files = writeCase('convT-flags', c, null, transpose.load);
+    const r = runCase(files, ['--type', 'ConvTranspose2d', '--groups', '3', '--stride', '2', '--padding', '1', '--output-padding', '1']);
+    expect(r.out).toContain(`run: ${c.repr} from`);
+    expect(r.code).toBe(0);
+    expect(parityError(c, loadNpy(files.output), transpose.load)).toBeNull();
+  });
+
+  test('"batch_norm" folds into a ConvTranspose2d (PyTorch\'s bn(conv(x)) within tolerance)', () => {
+    const c = transpose.manifest.fuse.find((k) => k.name === 'fuse_k4_s2_p1'); // prefix 'decoder.bn.'
+    const files = writeCase('convT-fuse', c, layerJson(c, { type: 'ConvTranspose2d', batch_norm: c.prefix }), transpose.load);
+    const r = runCase(files, ['--config', files.config]);
+    expect(r.out).toContain(`with the BatchNorm '${c.prefix}' folded in`);
+    expect(r.code).toBe(0);
+    expect(parityError(c, loadNpy(files.output), transpose.load, c.expectedBn)).toBeNull();
+  });
+});
+
+describe('"activation": fused, bit for bit the library\'s layer, PyTorch\'s F.relu(...) within tolerance', () => {
+  const byName = (name) => epilogue.manifest.layers.find((k) => k.name === name);
+  const runCase = (files, args) => cli(['run', '--weights', files.weights, '--prefix', 'conv.', ...args, files.input,
+    '--out-dir', path.dirname(files.output)]);
+
+  test.each([
+    ['wino_3x3_16', 'relu', 'relu'],
+    ['conv1d_k3', { name: 'leakyRelu', negative_slope: 0.2 }, { name: 'leakyRelu', negativeSlope: 0.2 }],
+    ['convT_s2_op1', { name: 'hardtanh', min_val: -0.25, max_val: 0.5 }, { name: 'hardtanh', minVal: -0.25, maxVal: 0.5 }],
+    ['grouped_3x3', { name: 'gelu', approximate: 'tanh' }, { name: 'gelu', approximate: 'tanh' }],
+  ])('%s with %j in LAYER.json', (name, json, activation) => {
+    const c = byName(name);
+    const files = writeCase(`act-${name}`, c, layerJson(c, { activation: json }), epilogue.load);
+    const r = runCase(files, ['--config', files.config]);
+    const o = c.outputs.find((k) => !k.residual && JSON.stringify(k.activation) === JSON.stringify(activation));
+    expect(r.out).toContain(`run: ${c.repr.slice(0, -1)}, activation=${o.activationRepr}) from`);
+    expect(r.code).toBe(0);
+    const got = loadNpy(files.output);
+    const Layer = { Conv2d, Conv1d, ConvTranspose2d }[c.layer];
+    expectSameBits(got, libraryLayer(c, Layer, epilogue.load, { activation }).forward(new Tensor(epilogue.load(c.input), c.inputShape)));
+    if (activation === 'relu') expect(parityError(c, got, epilogue.load, o.expected)).toBeNull(); // relu adds no error
+  });
+
+  test('--activation as a name or a JSON object, with --batch-norm: F.relu(bn(conv(x))) within tolerance', () => {
+    const c = epilogue.manifest.fuse.find((k) => k.name === 'fuse_conv2d_bn_relu'); // prefix 'layer1.0.bn1.', padding 1, no bias
+    const files = writeCase('act-bn-flags', c, null, epilogue.load);
+    for (const flag of ['relu', '{"name": "relu"}']) {
+      const r = runCase(files, ['--padding', '1', '--batch-norm', c.prefix, '--activation', flag]);
+      expect(r.out).toContain('activation=ReLU()) from');
+      expect(r.out).toContain(`with the BatchNorm '${c.prefix}' folded in`);
+      expect(r.code).toBe(0);
+      expect(parityError(c, loadNpy(files.output), epilogue.load, c.expectedBnNoResidual)).toBeNull();
+    }
+  });
+});
+
+describe('refused (exit 2): mistakes, each named', () => {
   const c = manifest.fuse.find((k) => k.name === 'conv1d_bias'); // Conv1d(4, 6, 3, padding 1), BatchNorm 'bn.'
   let files;
   beforeAll(() => { files = writeCase('errors', c); });
@@ -145,18 +218,17 @@ describe('refused: what this version does not have (exit 2), and other mistakes'
     fs.writeFileSync(files.config, JSON.stringify(json));
     return run(['--config', files.config]);
   };
-  const NOT_HERE = 'is not supported by this version of simdconv';
 
   test.each([
-    ['ConvTranspose2d in LAYER.json', () => withConfig({ type: 'ConvTranspose2d' }), `"type": "ConvTranspose2d" ${NOT_HERE}: \`run\` builds Conv2d and Conv1d layers only (the library has ConvTranspose2d)`],
-    ['--type ConvTranspose2d', () => run(['--type', 'ConvTranspose2d']), `--type ConvTranspose2d ${NOT_HERE}`],
-    ['output_padding', () => withConfig({ type: 'Conv1d', output_padding: 1 }), `"output_padding" ${NOT_HERE}: it belongs to ConvTranspose2d`],
-    ['--output-padding', () => run(['--type', 'Conv1d', '--output-padding', '1']), `--output-padding ${NOT_HERE}`],
-    ['activation', () => withConfig({ type: 'Conv1d', activation: 'relu' }), `"activation" ${NOT_HERE}: the fused activation is not available yet`],
-    ['--activation', () => run(['--type', 'Conv1d', '--activation', 'relu']), `--activation ${NOT_HERE}`],
-    ['an unknown type', () => withConfig({ type: 'Linear' }), '"type" must be Conv2d or Conv1d (default Conv2d), got "Linear"'],
-    ['an unknown --type', () => run(['--type', 'conv1d']), '--type must be Conv2d or Conv1d (default Conv2d), got "conv1d"'],
-    ['a type that is not a string', () => withConfig({ type: 1 }), '"type" must be Conv2d or Conv1d (default Conv2d), got 1'],
+    ['output_padding on a Conv1d', () => withConfig({ type: 'Conv1d', output_padding: 1 }), '"output_padding" belongs to ConvTranspose2d: give "type": "ConvTranspose2d" (this layer is a Conv1d)'],
+    ['--output-padding on a Conv2d', () => run(['--output-padding', '1']), '--output-padding belongs to ConvTranspose2d: give --type ConvTranspose2d (this layer is a Conv2d)'],
+    ['an unknown activation', () => withConfig({ type: 'Conv1d', padding: 1, activation: 'swish' }), 'invalid layer: Conv1d: unknown activation "swish"; supported: relu, relu6, leakyRelu'],
+    ['an activation parameter that is a string', () => withConfig({ type: 'Conv1d', padding: 1, activation: { name: 'elu', alpha: '1' } }), 'invalid layer: Conv1d: activation.alpha must be a number, got "1"'],
+    ['an unknown --activation', () => run(['--type', 'Conv1d', '--padding', '1', '--activation', 'leaky_relu']), 'unknown activation "leaky_relu" (did you mean \'leakyRelu\'?)'],
+    ['--activation that is not JSON', () => run(['--type', 'Conv1d', '--activation', '{name: relu}']), '--activation {name: relu}: not a JSON object'],
+    ['an unknown type', () => withConfig({ type: 'Linear' }), '"type" must be Conv2d, Conv1d or ConvTranspose2d (default Conv2d), got "Linear"'],
+    ['an unknown --type', () => run(['--type', 'conv1d']), '--type must be Conv2d, Conv1d or ConvTranspose2d (default Conv2d), got "conv1d"'],
+    ['a type that is not a string', () => withConfig({ type: 1 }), '"type" must be Conv2d, Conv1d or ConvTranspose2d (default Conv2d), got 1'],
     ['batch_norm that is not a string', () => withConfig({ type: 'Conv1d', batch_norm: true }), '"batch_norm" must be the BatchNorm\'s key prefix'],
     ['batch_norm_eps without batch_norm', () => withConfig({ type: 'Conv1d', batch_norm_eps: 1e-3 }), '"batch_norm_eps" needs "batch_norm"'],
     ['--batch-norm-eps without --batch-norm', () => run(['--type', 'Conv1d', '--batch-norm-eps', '1e-3']), '--batch-norm-eps needs --batch-norm'],

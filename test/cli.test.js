@@ -127,6 +127,8 @@ describe('demo', () => {
     expect(r.stdout).toMatch(/\[4, 64, 56, 56\] -> output \[4, 64, 56, 56\]/);
     expect(r.stdout).toMatch(/[\d.]+ GFLOP\/s/);
     expect(r.stdout).toContain('bitwise identical to forward');
+    expect(r.stdout).toMatch(/3\. A fused layer: .*\n {3}Conv2d\(64, 64, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(1, 1\), activation=ReLU\(\)\)/);
+    expect(r.stdout).toContain('the same numbers to float32 rounding');
     const outDir = /Outputs in (.+)/.exec(r.stdout)[1].trim();
     try {
       expect(outDir.startsWith(os.tmpdir())).toBe(true);

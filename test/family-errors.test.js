@@ -1,7 +1,7 @@
 // The conv family's argument handling: every Conv1d / conv1d call PyTorch
 // rejects (test/fixtures/family.json records PyTorch's own error for each) is
 // an error here too, before native work, with conv1d's message where we copy
-// it; device/dtype; the options not built yet; loadStateDict, the weight
+// it; device/dtype; activation and residual misuse; loadStateDict, the weight
 // setters and default init; fuseConvBn's checks.
 'use strict';
 const fs = require('fs');
@@ -48,8 +48,8 @@ describe('device and dtype (PyTorch constructor arguments)', () => {
 
 describe('Conv1d options', () => {
   test.each([
-    ['activation is not built yet', () => new Conv1d(3, 4, 3, { activation: 'relu' }), /^Conv1d: option 'activation' is not supported yet/],
-    ['residual is not built yet', () => new Conv1d(3, 4, 3).forward(t([1, 3, 8]), { residual: t([1, 4, 6]) }), /^Conv1d.forward: option 'residual' is not supported yet/],
+    ['an unknown activation', () => new Conv1d(3, 4, 3, { activation: 'swish' }), /^Conv1d: unknown activation "swish"; supported: relu, relu6, leakyRelu/],
+    ['a residual of the input\'s shape', () => new Conv1d(3, 4, 3).forward(t([1, 3, 8]), { residual: t([1, 3, 8]) }), /^Conv1d.forward: residual has shape \[1, 3, 8\], expected the output's shape \[1, 4, 6\]/],
     ['snake_case option', () => new Conv1d(3, 4, 3, { padding_mode: 'reflect' }), /unknown option 'padding_mode' \(did you mean 'paddingMode'\?\)/],
     ['non-boolean bias', () => new Conv1d(3, 4, 3, { bias: 1 }), /Conv1d: bias must be a boolean, got 1/],
     ['a 2-D kernel', () => new Conv1d(3, 4, [3, 3]), /Conv1d: kernelSize must be an integer \(or a 1-element array\), got \[3, 3\]/],
@@ -90,7 +90,7 @@ describe('Conv1d.forward / forwardAsync misuse', () => {
   test('forwardAsync rejects (does not throw), in Conv1d words', async () => {
     await expect(conv.forwardAsync(t([1, 5, 8]))).rejects.toThrow(/^Conv1d.forwardAsync: Given groups=1, weight of size \[4, 3, 3\], expected input\[1, 5, 8\]/);
     await expect(conv.forwardAsync(t([1, 3, 8]), { signal: {} })).rejects.toThrow(/^Conv1d.forwardAsync: signal must be an AbortSignal/);
-    await expect(conv.forwardAsync(t([1, 3, 8]), { residual: null })).rejects.toThrow(/option 'residual' is not supported yet/);
+    await expect(conv.forwardAsync(t([1, 3, 8]), { residual: t([4, 6]) })).rejects.toThrow(/^Conv1d.forwardAsync: residual has shape \[4, 6\], expected the output's shape \[1, 4, 6\]/);
     const ac = new AbortController();
     ac.abort();
     await expect(conv.forwardAsync(t([1, 3, 8]), { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });

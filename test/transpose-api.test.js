@@ -1,6 +1,6 @@
 // ConvTranspose2d's argument handling beyond the PyTorch error fixtures
 // (test/transpose.test.js): default init, options, loadStateDict, setters,
-// activation not built yet, device/dtype, outputSize forms, forwardAsync's
+// activation and residual misuse, device/dtype, outputSize forms, forwardAsync's
 // rejections, plan(), and the binding's own checks when TypeScript is skipped.
 'use strict';
 const { simdconv, native, randomTensor } = require('./helpers');
@@ -33,7 +33,7 @@ describe('construction', () => {
   });
 
   test.each([
-    [{ activation: 'relu' }, TypeError, /^ConvTranspose2d: option 'activation' is not supported yet/],
+    [{ activation: { name: 'elu', alpha: NaN } }, RangeError, /^ConvTranspose2d: activation.alpha must be a finite float32 number, got NaN/],
     [{ output_padding: 1 }, TypeError, /unknown option 'output_padding' \(did you mean 'outputPadding'\?\)/],
     [{ padding: 'same' }, TypeError, /padding must be an integer or a pair/],
     [{ outputPadding: -1 }, RangeError, /outputPadding must be an integer in \[0/],
@@ -100,8 +100,9 @@ describe('calls', () => {
     expect(() => c.forward(x, { outputSize: '8' })).toThrow(/outputSize must be an array of integers/);
     expect(() => c.forward(x, { outputSize: [8.5, 8] })).toThrow(/outputSize\[0\] must be an integer/);
     expect(() => c.forward(x, { output_size: [8, 8] })).toThrow(/did you mean 'outputSize'/);
-    expect(() => c.forward(x, { residual: x })).toThrow(/option 'residual' is not supported yet/);
-    expect(() => c.forward(x, { activation: 'relu' })).toThrow(/option 'activation' is not supported yet/);
+    expect(() => c.forward(x, { residual: x })).toThrow(/^ConvTranspose2d.forward: residual has shape \[2, 3, 4, 4\], expected the output's shape \[2, 2, 7, 7\]/);
+    expect(() => c.forward(x, { outputSize: [8, 8], residual: Tensor.zeros([2, 2, 7, 7]) })).toThrow(/residual has shape \[2, 2, 7, 7\], expected the output's shape \[2, 2, 8, 8\]/);
+    expect(() => c.forward(x, { activation: 'relu' })).toThrow(/ConvTranspose2d.forward: unknown option 'activation'/);
   });
 
   test('out: shape checked against the outputSize; not shared with the input', () => {

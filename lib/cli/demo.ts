@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { lib, packageRoot, packageVersion, ensureDir, formatSeconds, convFlops } from './common';
 import { decodeImage, encodeImage } from './images';
 import { parseKernel, filterLayer, applyFilter } from './filter';
+import type { Conv2d, Tensor } from '../index';
 
 export const SAMPLE_IMAGE = path.join(packageRoot, 'data', 'sample.png');
 
@@ -78,8 +79,62 @@ export async function demoCommand(o: { outDir?: string; batch: number }): Promis
   fs.writeFileSync(npy, simdconv.saveNpy(new Tensor(y.data.subarray(0, 64 * 56 * 56), [1, 64, 56, 56])));
   console.log(`   first output image saved as ${npy} (numpy.load / torch.from_numpy read it)`);
 
+  const fusedAgrees = fusedLayerDemo(simdconv, conv, x);
+
   console.log(`\nOutputs in ${outDir}`);
   console.log('Next: simdconv filter --kernel sobel IMAGE... --out-dir DIR, ' +
     'simdconv run --weights model.safetensors --prefix conv1. ... (simdconv --help)');
-  return same ? 0 : 1;
+  return same && fusedAgrees ? 0 : 1;
+}
+
+/**
+ * 3. The layer of part 2 as a ResNet block uses it: its BatchNorm folded in
+ * (fuseConvBn), the ReLU and the skip connection's add fused into the
+ * convolution, against the same steps as separate passes over the output.
+ * True when both agree to float32 rounding (the fold rounds the weights once more).
+ */
+function fusedLayerDemo(simdconv: ReturnType<typeof lib>, conv: Conv2d, x: Tensor): boolean {
+  const { Tensor, fuseConvBn } = simdconv;
+  const c = conv.outChannels;
+  // eval-mode BatchNorm statistics as a trained model would hold them
+  const stat = (seed: number, scale: number, offset: number) =>
+    new Tensor(randomData(c, seed).map((v) => offset + scale * v), [c]);
+  const bn = { weight: stat(2, 0.5, 1), bias: stat(3, 0.1, 0), running_mean: stat(4, 0.1, 0), running_var: stat(5, 0.5, 1) };
+  const withRelu = new simdconv.Conv2d(c, c, conv.kernelSize, { padding: conv.padding, bias: false, activation: 'relu' });
+  withRelu.loadStateDict({ weight: conv.weight });
+  const fused = fuseConvBn(withRelu, bn);
+  const residual = new Tensor(randomData(x.data.length, 6), x.shape); // 64 -> 64 channels, 'same' size
+  console.log(`\n3. A fused layer: that conv, its BatchNorm2d folded in (fuseConvBn), the ReLU and a residual add, in one pass:`);
+  console.log(`   ${String(fused)} (${fused.backend.algorithm}, ${fused.backend.isa})`);
+  const out = Tensor.zeros(x.shape);
+  fused.forward(x, { residual, out }); // warm-up
+  const oneRuns: number[] = [];
+  for (let i = 0; i < 3; i++) oneRuns.push(time(() => fused.forward(x, { residual, out })).seconds);
+  // The same steps as separate passes: conv, then BatchNorm, add and ReLU over the output.
+  const eps = 1e-5, plane = out.data.length / (x.shape[0] * c);
+  const separate = Tensor.zeros(x.shape);
+  const sepRuns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    sepRuns.push(time(() => {
+      conv.forward(x, { out: separate });
+      const y = separate.data;
+      for (let j = 0; j < y.length; j++) {
+        const ch = Math.floor(j / plane) % c;
+        const scale = bn.weight.data[ch] / Math.sqrt(bn.running_var.data[ch] + eps);
+        const v = (y[j] - bn.running_mean.data[ch]) * scale + bn.bias.data[ch] + residual.data[j];
+        y[j] = v > 0 ? v : 0;
+      }
+    }).seconds);
+  }
+  let worst = 0, magnitude = 0;
+  for (let j = 0; j < out.data.length; j++) {
+    worst = Math.max(worst, Math.abs(out.data[j] - separate.data[j]));
+    magnitude = Math.max(magnitude, Math.abs(separate.data[j]));
+  }
+  console.log(`   fused forward(x, { residual }): best of 3 ${formatSeconds(Math.min(...oneRuns))}; ` +
+    `conv + BatchNorm + add + ReLU as separate passes: ${formatSeconds(Math.min(...sepRuns))}; ` +
+    `max |difference| ${worst.toExponential(2)} (outputs up to ${magnitude.toFixed(2)})`);
+  const agrees = worst <= 1e-4 * Math.max(1, magnitude);
+  console.log(`   ${agrees ? 'the same numbers to float32 rounding' : 'DIFFERENT from the separate passes'}`);
+  return agrees;
 }

@@ -1,14 +1,13 @@
 // What `simdconv run` adds to a plain Conv2d, from LAYER.json or the flags:
-// the layer's "type" (Conv2d or Conv1d) and "batch_norm" (a BatchNorm in the
-// same weights file, folded into the conv with fuseConvBn). The contract's
-// ConvTranspose2d and "output_padding" (in the library, not yet in `run`) and
-// "activation" (not yet in the library) are refused by name (exit 2), never
-// silently ignored, since a run without them would write plausible but wrong
-// outputs.
-import type { Conv1d, Conv2d, Tensor } from '../index';
-import { UsageError, lib } from './common';
+// the layer's "type" (Conv2d, Conv1d or ConvTranspose2d, whose
+// "output_padding" belongs to it alone), the fused "activation" (the API's
+// values; LAYER.json may spell parameters as PyTorch does, negative_slope,
+// min_val, max_val) and "batch_norm" (a BatchNorm in the same weights file,
+// folded into the conv with fuseConvBn; the activation then follows it).
+import type { Conv1d, Conv2d, ConvTranspose2d, Tensor } from '../index';
+import { UsageError, lib, convFlops } from './common';
 
-export const LAYER_TYPES = ['Conv2d', 'Conv1d'] as const;
+export const LAYER_TYPES = ['Conv2d', 'Conv1d', 'ConvTranspose2d'] as const;
 export type LayerType = (typeof LAYER_TYPES)[number];
 
 /** PyTorch's BatchNorm default; the state_dict does not hold eps, so a layer built with another says so. */
@@ -25,16 +24,13 @@ export interface FamilySpec {
 
 export interface Family {
   type: LayerType;
+  /** As the library's `activation` option takes it (the library checks it). */
+  activation?: unknown;
   batchNorm?: { prefix: string; eps: number };
 }
 
-const NOT_IN_THIS_VERSION: Record<string, string> = {
-  ConvTranspose2d: '`run` builds Conv2d and Conv1d layers only (the library has ConvTranspose2d)',
-  outputPadding: 'it belongs to ConvTranspose2d, which `run` does not build yet',
-  activation: 'the fused activation is not available yet; apply it to the outputs afterwards',
-};
-
 const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 /** An option's camelCase name as its flag's kebab case: batchNormEps -> batch-norm-eps. */
 export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
@@ -45,28 +41,46 @@ export const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLower
 export function checkFamily(spec: FamilySpec, config: string | undefined): Family {
   const where = config === undefined ? '' : `--config ${config}: `;
   const name = (key: keyof FamilySpec) => (config === undefined ? `--${kebab(key)}` : `"${snake(key)}"`);
-  const given = (key: keyof FamilySpec, value: unknown) =>
-    (config === undefined ? `--${kebab(key)} ${String(value)}` : `"${snake(key)}": ${JSON.stringify(value)}`);
   const fail = (message: string) => new UsageError(`${where}${message}`);
 
-  for (const key of ['outputPadding', 'activation'] as const)
-    if (spec[key] !== undefined)
-      throw fail(`${name(key)} is not supported by this version of simdconv: ${NOT_IN_THIS_VERSION[key]}`);
   const type = spec.type ?? 'Conv2d';
-  if (type === 'ConvTranspose2d')
-    throw fail(`${given('type', type)} is not supported by this version of simdconv: ${NOT_IN_THIS_VERSION.ConvTranspose2d}`);
   if (!LAYER_TYPES.includes(type as LayerType))
-    throw fail(`${name('type')} must be ${LAYER_TYPES.join(' or ')} (default Conv2d), got ${JSON.stringify(type)}`);
+    throw fail(`${name('type')} must be ${LAYER_TYPES.slice(0, -1).join(', ')} or ${LAYER_TYPES.at(-1)} (default Conv2d), ` +
+      `got ${JSON.stringify(type)}`);
+  if (spec.outputPadding !== undefined && type !== 'ConvTranspose2d')
+    throw fail(`${name('outputPadding')} belongs to ConvTranspose2d: give ${config === undefined ? '--type ConvTranspose2d'
+      : '"type": "ConvTranspose2d"'} (this layer is a ${type})`);
+  const family: Family = { type: type as LayerType };
+  if (spec.activation !== undefined) family.activation = activationOf(spec.activation, config === undefined, fail);
   if (spec.batchNorm === undefined) {
     if (spec.batchNormEps !== undefined) throw fail(`${name('batchNormEps')} needs ${name('batchNorm')}`);
-    return { type: type as LayerType };
+    return family;
   }
   if (typeof spec.batchNorm !== 'string')
     throw fail(`${name('batchNorm')} must be the BatchNorm's key prefix, a string such as "bn1.", got ${JSON.stringify(spec.batchNorm)}`);
   const eps = spec.batchNormEps ?? DEFAULT_BN_EPS;
   if (typeof eps !== 'number' || !Number.isFinite(eps) || eps < 0)
     throw fail(`${name('batchNormEps')} must be a finite number >= 0, got ${JSON.stringify(eps)}`);
-  return { type: type as LayerType, batchNorm: { prefix: spec.batchNorm, eps } };
+  return { ...family, batchNorm: { prefix: spec.batchNorm, eps } };
+}
+
+/**
+ * The activation as the library takes it: LAYER.json's value with PyTorch's
+ * snake_case parameter names (negative_slope, min_val, max_val) in camelCase;
+ * --activation's: a name, or that JSON object.
+ */
+function activationOf(value: unknown, fromFlag: boolean, fail: (message: string) => Error): unknown {
+  let v = value;
+  if (fromFlag && typeof v === 'string' && v.trimStart().startsWith('{')) {
+    try {
+      v = JSON.parse(v);
+    } catch (err) {
+      throw fail(`--activation ${v}: not a JSON object (${(err as Error).message}); give a name such as relu, ` +
+        `or {"name": "leakyRelu", "negativeSlope": 0.1}`);
+    }
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v).map(([key, x]) => [camel(key), x]));
 }
 
 /** PyTorch prefixes end with '.': 'layer1.0.conv1' stands for 'layer1.0.conv1.' when only that has `key`. */
@@ -77,11 +91,18 @@ export function resolvePrefix(state: Record<string, Tensor>, prefix: string, key
 }
 
 /** The conv with the BatchNorm under `bn.prefix` in the same state_dict folded in (fuse_conv_bn_eval). */
-export function foldBatchNorm<L extends Conv2d | Conv1d>(conv: L, state: Record<string, Tensor>,
+export function foldBatchNorm<L extends Conv2d | Conv1d | ConvTranspose2d>(conv: L, state: Record<string, Tensor>,
   bn: { prefix: string; eps: number }, weightsFile: string): L {
   try {
     return lib().fuseConvBn(conv, state, bn);
   } catch (err) {
     throw new Error(`cannot fold the BatchNorm '${bn.prefix}' of ${weightsFile}: ${(err as Error).message}`);
   }
+}
+
+/** Multiply-adds x 2 of one call: a transposed conv's every input element meets out/groups x kH x kW weights. */
+export function layerFlops(inShape: readonly number[], outShape: readonly number[], conv: Conv2d | Conv1d | ConvTranspose2d): number {
+  if (!('outputPadding' in conv)) return convFlops(outShape, conv);
+  const product = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+  return 2 * product(inShape) * (conv.outChannels / conv.groups) * product(conv.kernelSize);
 }

@@ -1,14 +1,16 @@
-// `simdconv run`: one Conv2d or Conv1d with PyTorch weights (and optionally
-// the BatchNorm after it, folded in) over many .npy files.
+// `simdconv run`: one Conv2d, Conv1d or ConvTranspose2d with PyTorch weights
+// (optionally the BatchNorm after it, folded in, and a fused activation) over
+// many .npy files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, PaddingMode, Tensor } from '../index';
+import type { Conv1d, Conv1dOptions, Conv2d, Conv2dOptions, ConvTranspose2d, ConvTranspose2dOptions, PaddingMode,
+  Tensor } from '../index';
 import { skippedDtype } from '../io/skipped';
 import {
-  UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic, convFlops,
+  UsageError, lib, ensureDir, processFiles, printSummary, readInputFile, writeFileAtomic,
 } from './common';
 import { Shard, selectFiles, describeSelection } from './inputs';
-import { Family, FamilySpec, checkFamily, foldBatchNorm, kebab, resolvePrefix } from './layer-family';
+import { Family, FamilySpec, checkFamily, foldBatchNorm, kebab, layerFlops, resolvePrefix } from './layer-family';
 
 type PairV = number | [number, number];
 export interface LayerSpec extends FamilySpec {
@@ -61,10 +63,13 @@ export function readConfig(file: string): LayerSpec {
   return spec as LayerSpec;
 }
 
+type Layer = Conv2d | Conv1d | ConvTranspose2d;
+
 /** The layer: the spec, with in/out channels, kernel size and bias taken from the weights when not given. */
 export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefix: string, weightsFile: string,
-  type: Family['type'] = 'Conv2d'): Conv2d | Conv1d {
-  const { Conv1d, Conv2d } = lib();
+  family: Family = { type: 'Conv2d' }): Layer {
+  const { Conv1d, Conv2d, ConvTranspose2d } = lib();
+  const type = family.type;
   const wKey = `${prefix}weight`;
   const w = Object.hasOwn(state, wKey) ? state[wKey] : undefined;
   if (!w) {
@@ -79,23 +84,30 @@ export function buildLayer(spec: LayerSpec, state: Record<string, Tensor>, prefi
   if (w.shape.length !== dims) {
     const other = w.shape.length === 3 ? 'Conv1d' : w.shape.length === 4 ? 'Conv2d' : null;
     throw new Error(`'${wKey}' in ${weightsFile} has shape [${w.shape.join(', ')}]: a ${type} weight is ` +
-      (type === 'Conv1d' ? '3-D [out, in/groups, k]' : '4-D [out, in/groups, kH, kW]') +
+      (type === 'Conv1d' ? '3-D [out, in/groups, k]'
+        : type === 'ConvTranspose2d' ? '4-D [in, out/groups, kH, kW]' : '4-D [out, in/groups, kH, kW]') +
       (other ? ` (a ${w.shape.length}-D weight is a ${other}'s: give "type": "${other}" in LAYER.json, or --type ${other})` : ''));
   }
   const groups = spec.groups ?? 1;
-  const options: Conv2dOptions = {
-    stride: spec.stride, padding: spec.padding, dilation: spec.dilation, groups: spec.groups,
-    bias: spec.bias ?? Object.hasOwn(state, `${prefix}bias`), paddingMode: spec.paddingMode,
+  const options: Conv2dOptions & ConvTranspose2dOptions = {
+    stride: spec.stride, padding: spec.padding as ConvTranspose2dOptions['padding'], dilation: spec.dilation,
+    groups: spec.groups, bias: spec.bias ?? Object.hasOwn(state, `${prefix}bias`),
+    paddingMode: spec.paddingMode as 'zeros', activation: family.activation as Conv2dOptions['activation'],
+    outputPadding: spec.outputPadding as ConvTranspose2dOptions['outputPadding'],
   };
-  for (const k of Object.keys(options) as (keyof Conv2dOptions)[]) if (options[k] === undefined) delete options[k];
-  const inChannels = spec.inChannels ?? w.shape[1] * (typeof groups === 'number' ? groups : 1);
-  const outChannels = spec.outChannels ?? w.shape[0];
-  let conv: Conv2d | Conv1d;
+  for (const k of Object.keys(options) as (keyof typeof options)[]) if (options[k] === undefined) delete options[k];
+  const g = typeof groups === 'number' ? groups : 1;
+  // A transposed weight is [in, out/groups, kH, kW]; a conv's [out, in/groups, ...].
+  const inChannels = spec.inChannels ?? (type === 'ConvTranspose2d' ? w.shape[0] : w.shape[1] * g);
+  const outChannels = spec.outChannels ?? (type === 'ConvTranspose2d' ? w.shape[1] * g : w.shape[0]);
+  let conv: Layer;
   try {
     // Conv1d checks its 1-D options itself (an integer or PyTorch's 1-tuple; a pair from the flags is its error).
-    conv = type === 'Conv1d'
-      ? new Conv1d(inChannels, outChannels, (spec.kernelSize ?? w.shape[2]) as number, options as Conv1dOptions)
-      : new Conv2d(inChannels, outChannels, spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
+    if (type === 'Conv1d')
+      conv = new Conv1d(inChannels, outChannels, (spec.kernelSize ?? w.shape[2]) as number, options as Conv1dOptions);
+    else if (type === 'ConvTranspose2d')
+      conv = new ConvTranspose2d(inChannels, outChannels, spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
+    else conv = new Conv2d(inChannels, outChannels, spec.kernelSize ?? [w.shape[2], w.shape[3]], options);
   } catch (err) {
     throw new UsageError(`invalid layer: ${(err as Error).message}`);
   }
@@ -119,7 +131,7 @@ export async function runCommand(args: string[], o: RunOptions): Promise<number>
   // PyTorch prefixes end with '.': accept 'layer1.0.conv1' for 'layer1.0.conv1.' (and 'bn1' for 'bn1.').
   const prefix = resolvePrefix(state, o.prefix, 'weight');
   const bn = family.batchNorm && { ...family.batchNorm, prefix: resolvePrefix(state, family.batchNorm.prefix, 'running_mean') };
-  const unfused = buildLayer(spec, state, prefix, o.weights, family.type);
+  const unfused = buildLayer(spec, state, prefix, o.weights, family);
   const conv = bn ? foldBatchNorm(unfused, state, bn, o.weights) : unfused;
   ensureDir(o.outDir);
   console.log(`run: ${String(conv)} from ${o.weights}${prefix ? ` (prefix '${prefix}')` : ''}` +
@@ -131,7 +143,7 @@ export async function runCommand(args: string[], o: RunOptions): Promise<number>
     const x = simdconv.loadNpy(bytes);
     const y = await conv.forwardAsync(x);
     await writeFileAtomic(outputs[i], simdconv.saveNpy(y));
-    return { output: outputs[i], detail: `[${x.shape.join(', ')}] -> [${y.shape.join(', ')}]`, flops: convFlops(y.shape, conv) };
+    return { output: outputs[i], detail: `[${x.shape.join(', ')}] -> [${y.shape.join(', ')}]`, flops: layerFlops(x.shape, y.shape, conv) };
   });
   printSummary('run', summary, path.resolve(o.outDir));
   return summary.failed ? 1 : 0;

@@ -101,3 +101,19 @@ new ConvTranspose2d(3, 8, 3, { padding: 'same' });
 export { opT, padT, pendingT, ft, shapeT, fusedT };
 export { shape, data, bias, pending, repr, f, state2, bytes, isa, source, quota, fullWidth, n, notString };
 export { k1, pad1, pending1, f1, fused2d, fused1d, wrongClass };
+
+// The fused epilogue: activation (names and parameter objects), residual, the readonly field.
+import type { Activation } from 'simdconv';
+const acts: Activation[] = ['relu', 'gelu', { name: 'leakyRelu', negativeSlope: 0.1 }, { name: 'hardtanh', minVal: 0, maxVal: 6 },
+  { name: 'elu' }, { name: 'gelu', approximate: 'tanh' }];
+const fusedConv = new Conv2d(64, 64, 3, { padding: 1, activation: acts[2] });
+const act: Activation | null = fusedConv.activation;
+const res: Tensor = fusedConv.forward(Tensor.zeros([1, 64, 8, 8]), { residual: Tensor.zeros([1, 64, 8, 8]) });
+const resAsync: Promise<Tensor> = new Conv1d(4, 4, 3, { activation: 'silu' }).forwardAsync(Tensor.zeros([4, 8]),
+  { residual: Tensor.zeros([4, 6]) });
+new ConvTranspose2d(8, 4, 2, { stride: 2, activation: null }).forward(Tensor.zeros([1, 8, 3, 3]), { residual: Tensor.zeros([1, 4, 6, 6]) });
+// @ts-expect-error gelu's approximate is 'none' or 'tanh'
+new Conv2d(3, 8, 3, { activation: { name: 'gelu', approximate: 'fast' } });
+// @ts-expect-error the activation field is readonly
+fusedConv.activation = 'relu';
+void [act, res, resAsync];
