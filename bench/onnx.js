@@ -60,6 +60,20 @@ function valueInfo(name, dims) {
   return [fStr(1, name), fMsg(2, [fMsg(1, [fInt(1, FLOAT), fMsg(2, shape)])])];
 }
 
+/** The ONNX nodes of one activation (the bench's FUSED_ACTIVATIONS) applied to `cur`; `step(op, inputs)` adds a node and returns its output. */
+function activationNodes(name, cur, step, inits) {
+  if (name === 'relu') step('Relu', [cur]);
+  else if (name === 'sigmoid') step('Sigmoid', [cur]);
+  else if (name === 'tanh') step('Tanh', [cur]);
+  else if (name === 'hardswish') step('HardSwish', [cur]);
+  else if (name === 'relu6') {
+    inits.push(tensorProto('clip_min', [], FLOAT, Float32Array.of(0)), tensorProto('clip_max', [], FLOAT, Float32Array.of(6)));
+    step('Clip', [cur, 'clip_min', 'clip_max']);
+  } else if (name === 'silu') {  // x * sigmoid(x): no Silu op in the standard domain
+    step('Mul', [cur, step('Sigmoid', [cur])]);
+  } else throw new Error(`no ONNX nodes for activation ${JSON.stringify(name)}`);
+}
+
 /**
  * ONNX model bytes for one Conv1d or Conv2d layer, PyTorch semantics: ONNX's
  * Conv takes 1-D or 2-D attributes alike, one entry per spatial axis.
@@ -95,11 +109,24 @@ function convModel(c, weight, bias, outShape, inShape) {
   const convPads = padFirst ? Array(2 * rank).fill(0) : [...c.padding, ...c.padding];
   const attrs = { kernel_shape: c.kernel, strides: c.stride, pads: convPads, dilations: c.dilation, group: c.groups };
   if (transposed) attrs.output_padding = c.output_padding || c.kernel.map(() => 0);
-  nodes.push(node(transposed ? 'ConvTranspose' : 'Conv', 'conv', convInputs, ['y'], attrs));
+  // A fused case: y = act(conv(x) + r), as the nodes an exporter writes
+  // (ONNX Runtime fuses Conv + activation and Conv + Add + Relu itself).
+  let cur = 'conv_y';
+  const step = (opType, inputs) => {
+    const outName = `${opType.toLowerCase()}_${nodes.length}`;
+    nodes.push(node(opType, outName, inputs, [outName], {}));
+    cur = outName;
+    return outName;
+  };
+  nodes.push(node(transposed ? 'ConvTranspose' : 'Conv', 'conv', convInputs, [cur], attrs));
+  if (c.residual) step('Add', [cur, 'r']);
+  if (c.activation) activationNodes(c.activation, cur, step, inits);
+  nodes.push(node('Identity', 'out', [cur], ['y'], {}));
   // GraphProto: node=1, name=2, initializer=5, input=11, output=12
   const graph = [
     ...nodes.map((n) => fMsg(1, n)), fStr(2, 'conv2d'), ...inits.map((t) => fMsg(5, t)),
-    fMsg(11, valueInfo('x', inShape)), fMsg(12, valueInfo('y', outShape)),
+    fMsg(11, valueInfo('x', inShape)), ...(c.residual ? [fMsg(11, valueInfo('r', outShape))] : []),
+    fMsg(12, valueInfo('y', outShape)),
   ];
   // ModelProto: ir_version=1, producer_name=2, graph=7, opset_import=8 {domain=1, version=2}
   return new Uint8Array(Buffer.concat([

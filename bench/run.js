@@ -265,6 +265,11 @@ const OVERHEAD_CASE = {
 // L and one-element kernel/stride/padding/dilation; conv_transpose2d is
 // conv2d's fields plus output_padding (default [0, 0]).
 const KINDS = ['conv2d', 'conv1d', 'conv_transpose2d'];
+// A fused case (issue 13): "activation" (one of these) and/or "residual": true
+// time y = act(conv(x) + residual) in one call of each library: simdconv's
+// fused epilogue, ONNX Runtime's Conv (+ Add) + activation graph (which it
+// fuses where it can), PyTorch's F.<act>(conv(x) + r).
+const FUSED_ACTIVATIONS = ['relu', 'relu6', 'sigmoid', 'tanh', 'silu', 'hardswish'];
 const kindOf = (c) => c.kind || 'conv2d';
 const transposed = (c) => kindOf(c) === 'conv_transpose2d';
 const spatialOf = (c) => (kindOf(c) === 'conv1d' ? [c.L] : [c.H, c.W]);
@@ -298,24 +303,30 @@ function shapeLabel(c) {
   if (c.groups !== 1) s += c.groups === c.Cin && c.groups === c.Cout ? ' dw' : ` g${c.groups}`;
   if (c.padding_mode !== 'zeros') s += ` ${c.padding_mode}`;
   if (kindOf(c) !== 'conv2d') s += ` (${kindOf(c)})`;
+  if (c.residual) s += ' +res';
+  if (c.activation) s += ` ${c.activation}`;
   return s;
 }
 
 /** The simdconv layer for a case (Conv1d takes its one-element arguments as numbers). */
 function makeLayer(simdconv, c) {
   const bias = c.bias !== false;
+  const fused = c.activation ? { activation: c.activation } : {};
   if (kindOf(c) === 'conv1d') {
     return new simdconv.Conv1d(c.Cin, c.Cout, c.kernel[0], {
       stride: c.stride[0], padding: c.padding[0], dilation: c.dilation[0], groups: c.groups, paddingMode: c.padding_mode, bias,
+      ...fused,
     });
   }
   if (transposed(c)) {
     return new simdconv.ConvTranspose2d(c.Cin, c.Cout, c.kernel, {
       stride: c.stride, padding: c.padding, outputPadding: outputPaddingOf(c), dilation: c.dilation, groups: c.groups, bias,
+      ...fused,
     });
   }
   return new simdconv.Conv2d(c.Cin, c.Cout, c.kernel, {
     stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups, paddingMode: c.padding_mode, bias,
+    ...fused,
   });
 }
 
@@ -328,6 +339,9 @@ function caseProblem(c) {
   if (inShapeOf(c).some((v) => !Number.isInteger(v) || v < 1)) return `case ${c.name}: input shape ${inShapeOf(c).join('x')} is not all positive integers`;
   if (c.output_padding !== undefined && !transposed(c)) return `case ${c.name}: output_padding is only for conv_transpose2d`;
   if (transposed(c) && c.padding_mode !== 'zeros') return `case ${c.name}: conv_transpose2d pads with zeros only`;
+  if (c.activation !== undefined && !FUSED_ACTIVATIONS.includes(c.activation))
+    return `case ${c.name}: activation ${JSON.stringify(c.activation)} is not one the bench builds for every library (${FUSED_ACTIVATIONS.join(', ')})`;
+  if (c.residual !== undefined && typeof c.residual !== 'boolean') return `case ${c.name}: residual must be true or false`;
   return null;
 }
 
@@ -393,10 +407,24 @@ async function benchCase(c, ctx, threads) {
   const shape = outShapeOf(c);
   const out = Tensor.zeros(shape);
   const w = conv.weight.data, b = conv.bias ? conv.bias.data : null;
-  const tol = toleranceOf(c, x.data, w, b);
+  // A fused case's residual, and its tolerance: the conv's bound plus a few
+  // float32 roundings of the sum and the activation (each library computes
+  // it its own way: ORT and PyTorch vectorise exp differently).
+  const residual = c.residual ? new Tensor(randomArray(prod(shape), 54321), shape) : null;
+  let tol = toleranceOf(c, x.data, w, b);
+  if (residual || c.activation) {
+    // |conv(x)| <= M (toleranceOf's bound); the activations here have slope
+    // <= 1.5 (hardswish at 3), and the residual add and the activation add a
+    // few roundings of |y| + |r|.
+    const M = tol / (16 * EPS32 * (Math.sqrt(w.length / c.Cout) + 2));
+    let maxR = 0;
+    if (residual) for (const v of residual.data) maxR = Math.max(maxR, Math.abs(v));
+    tol = 1.5 * tol + 16 * EPS32 * (M + maxR);
+  }
   const gflop = gflopOf(c);
   const base = path.join(tmp, c.name.replace(/[^\w.-]/g, '_')); // network layers are named net/layer
   if (torch) {
+    if (residual) fs.writeFileSync(`${base}.r`, residual.data);
     fs.writeFileSync(`${base}.x`, x.data);
     fs.writeFileSync(`${base}.w`, w);
     if (b) fs.writeFileSync(`${base}.b`, b);
@@ -408,7 +436,8 @@ async function benchCase(c, ctx, threads) {
     const r = { threads: t, libs: {} };
     result.byThreads[t] = r;
     setNumThreads(t);
-    conv.forward(x, { out });
+    const fwd = residual ? { residual } : {};
+    conv.forward(x, { out, ...fwd });
     r.algorithm = conv.backend ? `${conv.backend.algorithm}/${conv.backend.isa}` : null;
     const ref = Float32Array.from(out.data);
     const libs = [];
@@ -416,7 +445,7 @@ async function benchCase(c, ctx, threads) {
     // call, the way users call it (PyTorch's conv has no out= either): the
     // headline and what the ratios use. 'simdconv_out' is forward(x, { out })
     // into one preallocated output, as ONNX Runtime is timed here.
-    const fresh = conv.forward(x);
+    const fresh = conv.forward(x, fwd);
     const freshAgree = agreement(fresh.data, ref, tol);
     if (!freshAgree.ok) {
       r.libs.simdconv = { check: freshAgree, error: `forward(x) differs from forward(x, { out }): max |diff| ${freshAgree.maxDiff.toExponential(2)}` };
@@ -427,7 +456,7 @@ async function benchCase(c, ctx, threads) {
       name: 'simdconv',
       run: async (k) => {
         const t0 = nowS();
-        for (let i = 0; i < k; i++) sink = conv.forward(x);
+        for (let i = 0; i < k; i++) sink = conv.forward(x, fwd);
         return nowS() - t0;
       },
     });
@@ -435,7 +464,7 @@ async function benchCase(c, ctx, threads) {
       name: 'simdconv_out',
       run: async (k) => {
         const t0 = nowS();
-        for (let i = 0; i < k; i++) conv.forward(x, { out });
+        for (let i = 0; i < k; i++) conv.forward(x, { out, ...fwd });
         return nowS() - t0;
       },
     });
@@ -447,6 +476,7 @@ async function benchCase(c, ctx, threads) {
           intraOpNumThreads: t, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential',
         });
         const feeds = { x: new ort.Tensor('float32', x.data, x.shape) };
+        if (residual) feeds.r = new ort.Tensor('float32', residual.data, residual.shape);
         const yBuf = new Float32Array(out.data.length);
         const fetches = { y: new ort.Tensor('float32', yBuf, shape) }; // preallocated output
         await session.run(feeds, fetches);
@@ -475,7 +505,7 @@ async function benchCase(c, ctx, threads) {
       try {
         const rep = await torch.request({
           cmd: 'setup', case: c, threads: t, input: `${base}.x`, weight: `${base}.w`,
-          bias: b ? `${base}.b` : null, output: `${base}.y`,
+          bias: b ? `${base}.b` : null, output: `${base}.y`, residual: residual ? `${base}.r` : null,
         });
         const agree = agreement(readF32(`${base}.y`), ref, tol);
         r.libs.torch = { check: agree, torchThreads: rep.threads };
@@ -539,7 +569,7 @@ async function benchCase(c, ctx, threads) {
     log(`  ${c.name.padEnd(16)} ${t} thr: simdconv ${f('simdconv')} (out= ${f('simdconv_out')})  ort ${f('ort')}  torch ${f('torch')} GFLOP/s` +
       `  (${rounds} rounds${r.otherLoad != null ? `, other load ${r.otherLoad.toFixed(2)} cores` : ''})`);
   }
-  for (const ext of ['x', 'w', 'b', 'y']) fs.rmSync(`${base}.${ext}`, { force: true });
+  for (const ext of ['x', 'w', 'b', 'y', 'r']) fs.rmSync(`${base}.${ext}`, { force: true });
   return result;
 }
 

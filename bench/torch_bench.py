@@ -31,6 +31,7 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 
 # A case's "kind" (default conv2d) picks the module; its spatial input dims.
@@ -47,6 +48,23 @@ def make_conv(c):
         c["Cin"], c["Cout"], tuple(c["kernel"]), stride=tuple(c["stride"]),
         padding=tuple(c["padding"]), dilation=tuple(c["dilation"]), groups=c["groups"],
         bias=c.get("bias", True), padding_mode=c["padding_mode"], **extra).eval()
+
+
+# A fused case (bench/run.js FUSED_ACTIVATIONS): act(conv(x) + r), as a user
+# writes it in PyTorch.
+ACTIVATIONS = {"relu": F.relu, "relu6": F.relu6, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+               "silu": F.silu, "hardswish": F.hardswish}
+
+
+def make_call(conv, c, residual):
+    act = ACTIVATIONS[c["activation"]] if c.get("activation") else None
+    if residual is None and act is None:
+        return conv
+    if act is None:
+        return lambda x: conv(x) + residual
+    if residual is None:
+        return lambda x: act(conv(x))
+    return lambda x: act(conv(x) + residual)
 
 
 def in_shape(c):
@@ -112,11 +130,14 @@ def serve():
                         conv.bias = None
                 x = read_f32(req["input"], in_shape(c))
                 with torch.inference_mode():
+                    y_shape = tuple(conv(x).shape)
+                    r = read_f32(req["residual"], y_shape) if req.get("residual") else None
+                    call = make_call(conv, c, r)
                     t0 = time.perf_counter()
-                    y = conv(x)
+                    y = call(x)
                     t = time.perf_counter() - t0
                     write_f32(y, req["output"])
-                state = {"conv": conv, "x": x}
+                state = {"conv": call, "x": x}
                 rep = {"ok": True, "seconds": t, "shape": list(y.shape), "threads": torch.get_num_threads()}
             elif cmd == "time":
                 with torch.inference_mode():
@@ -152,6 +173,9 @@ def standalone(args):
     for c in suite["cases"]:
         conv = make_conv(c)
         x = torch.rand(*in_shape(c)) * 2 - 1
+        with torch.inference_mode():
+            y_shape = tuple(conv(x).shape)
+        conv = make_call(conv, c, torch.rand(*y_shape) * 2 - 1 if c.get("residual") else None)
         for n in threads:
             torch.set_num_threads(n)
             with torch.inference_mode():
