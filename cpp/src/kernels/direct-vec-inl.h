@@ -1,6 +1,7 @@
 // The direct kernels' tiny vector abstraction (Vec: load, store, masked
-// load/store of n lanes, fma, zero, broadcast) per ISA, and each ISA's
-// register budget. Included by direct-inl.h and pad-plane-inl.h; internal
+// load/store of n lanes, fma, zero, broadcast; for the in-place depthwise
+// kernels a load masked to a row's columns and the even/odd deinterleave of
+// two vectors) per ISA, and each ISA's register budget. Included by direct-inl.h and pad-plane-inl.h; internal
 // linkage only: copies built with different ISA flags must never be merged
 // by the linker.
 #pragma once
@@ -36,6 +37,17 @@ struct Vec {
   static T load_n(const float* p, int64_t n) {
     return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
   }
+  using M = __mmask16;
+  static M range_mask(int64_t lo, int64_t hi) {  // lanes lo <= l < hi (both in 0..16)
+    return hi <= lo ? M(0) : M(((1u << hi) - 1) & ~((1u << lo) - 1));
+  }
+  static T load_m(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static T even(T a, T b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+  }
+  static T odd(T a, T b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+  }
 };
 #elif defined(__AVX2__)
 struct Vec {
@@ -53,6 +65,22 @@ struct Vec {
   static T load_n(const float* p, int64_t n) {
     const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     return _mm256_maskload_ps(p, m);
+  }
+  using M = __m256i;
+  static M range_mask(int64_t lo, int64_t hi) {  // lanes lo <= l < hi (both in 0..8)
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(int(lo)), iota),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(int(hi)), iota));
+  }
+  static T load_m(const float* p, M m) { return _mm256_maskload_ps(p, m); }
+  // [a0 a2 b0 b2 | a4 a6 b4 b6] within lanes, then the 64-bit pairs in order
+  static T even(T a, T b) {
+    const __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  static T odd(T a, T b) {
+    const __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
   }
 };
 #elif defined(SIMDCONV_DIRECT_NEON)
@@ -77,6 +105,16 @@ struct Vec {
     for (int64_t i = 0; i < n; ++i) t[i] = p[i];
     return vld1q_f32(t);
   }
+  struct M { int64_t lo, hi; };  // lanes lo <= l < hi (both in 0..4)
+  static M range_mask(int64_t lo, int64_t hi) { return M{lo, hi}; }
+  static T load_m(const float* p, M m) {  // no masked loads: only the lanes in range are read
+    if (m.lo == 0 && m.hi == 4) return vld1q_f32(p);
+    float t[4] = {0, 0, 0, 0};
+    for (int64_t i = m.lo; i < m.hi; ++i) t[i] = p[i];
+    return vld1q_f32(t);
+  }
+  static T even(T a, T b) { return vuzp1q_f32(a, b); }
+  static T odd(T a, T b) { return vuzp2q_f32(a, b); }
 };
 #else
 // Portable: 4 lanes as a plain array (the compiler maps it to SSE/NEON where it can).
@@ -98,6 +136,15 @@ struct Vec {
     for (int64_t i = 0; i < n; ++i) r.v[i] = p[i];
     return r;
   }
+  struct M { int64_t lo, hi; };  // lanes lo <= l < hi (both in 0..4)
+  static M range_mask(int64_t lo, int64_t hi) { return M{lo, hi}; }
+  static T load_m(const float* p, M m) {
+    T r = zero();
+    for (int64_t i = m.lo; i < m.hi; ++i) r.v[i] = p[i];
+    return r;
+  }
+  static T even(T a, T b) { return T{{a.v[0], a.v[2], b.v[0], b.v[2]}}; }
+  static T odd(T a, T b) { return T{{a.v[1], a.v[3], b.v[1], b.v[3]}}; }
 };
 #endif
 
