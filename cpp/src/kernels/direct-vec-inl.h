@@ -1,7 +1,7 @@
 // The direct kernels' tiny vector abstraction (Vec: load, store, masked
 // load/store of n lanes, fma, zero, broadcast; for the in-place depthwise
-// kernels a load masked to a row's columns and the even/odd deinterleave of
-// two vectors) per ISA, and each ISA's register budget. Included by direct-inl.h and pad-plane-inl.h; internal
+// kernels a load masked to a row's columns, the even/odd deinterleave of two
+// vectors and the lanes of two vectors from a given one on) per ISA, and each ISA's register budget. Included by direct-inl.h and pad-plane-inl.h; internal
 // linkage only: copies built with different ISA flags must never be merged
 // by the linker.
 #pragma once
@@ -48,6 +48,14 @@ struct Vec {
   static T odd(T a, T b) {
     return _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
   }
+  template <int s>  // lanes s .. s + 15 of [a b], s in 0..16
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 16) return b;
+    // (maskz with all lanes: the unmasked form trips GCC 12's -Wmaybe-uninitialized)
+    else return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(__mmask16(0xFFFF), _mm512_castps_si512(b),
+                                                              _mm512_castps_si512(a), s));
+  }
 };
 #elif defined(__AVX2__)
 struct Vec {
@@ -82,6 +90,19 @@ struct Vec {
     const __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
   }
+  template <int s>  // lanes s .. s + 7 of [a b], s in 0..8: via t = [a4..a7 b0..b3] and in-lane byte shifts
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 8) return b;
+    else {
+      const __m256 t = _mm256_permute2f128_ps(a, b, 0x21);
+      if constexpr (s == 4) return t;
+      else if constexpr (s < 4)
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(t), _mm256_castps_si256(a), 4 * s));
+      else
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(b), _mm256_castps_si256(t), 4 * (s - 4)));
+    }
+  }
 };
 #elif defined(SIMDCONV_DIRECT_NEON)
 struct Vec {
@@ -115,6 +136,12 @@ struct Vec {
   }
   static T even(T a, T b) { return vuzp1q_f32(a, b); }
   static T odd(T a, T b) { return vuzp2q_f32(a, b); }
+  template <int s>  // lanes s .. s + 3 of [a b], s in 0..4
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 4) return b;
+    else return vextq_f32(a, b, s);
+  }
 };
 #else
 // Portable: 4 lanes as a plain array (the compiler maps it to SSE/NEON where it can).
@@ -139,12 +166,19 @@ struct Vec {
   struct M { int64_t lo, hi; };  // lanes lo <= l < hi (both in 0..4)
   static M range_mask(int64_t lo, int64_t hi) { return M{lo, hi}; }
   static T load_m(const float* p, M m) {
+    if (m.lo == 0 && m.hi == 4) return load(p);
     T r = zero();
     for (int64_t i = m.lo; i < m.hi; ++i) r.v[i] = p[i];
     return r;
   }
   static T even(T a, T b) { return T{{a.v[0], a.v[2], b.v[0], b.v[2]}}; }
   static T odd(T a, T b) { return T{{a.v[1], a.v[3], b.v[1], b.v[3]}}; }
+  template <int s>  // lanes s .. s + 3 of [a b], s in 0..4
+  static T shift(T a, T b) {
+    T r;
+    for (int i = 0; i < 4; ++i) r.v[i] = i + s < 4 ? a.v[i + s] : b.v[i + s - 4];
+    return r;
+  }
 };
 #endif
 

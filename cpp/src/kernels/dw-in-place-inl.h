@@ -6,20 +6,23 @@
 //
 // A tile is R output rows x NC vectors of output columns. It walks the
 // (R - 1) * S + k input rows those rows read, loading each input vector once
-// for all the output rows that use it (k of them in the steady state, from
-// registers). Stride 1: tap kw of output column ow reads column ow - pad_left
-// + kw, a plain (unaligned) load per tap. Stride 2: output columns ow..ow+n
-// read every second column from 2*ow - pad_left + kw, so two vectors loaded
-// at that column give taps kw (even lanes) and kw + 1 (odd lanes) by one
-// deinterleave each. The border is handled in registers: tiles that reach
-// past the plane (or start before it) load with masks to the row's columns,
-// so the padding reads as zeros and nothing outside the plane is read; rows
-// above or below the plane are zero vectors. The zeros are still multiplied,
-// and per element the taps are added after the bias in (kh, kw) order, as
-// fn() does on the padded copy: bitwise the same result, whatever the tile.
+// and using it for every output row that reads it (k of them in the steady
+// state, from registers). Stride 1: the NC + 1 vectors from column
+// ow0 - pad_left on give tap kw as the lanes kw on of two neighbours
+// (Vec::shift). Stride 2: each pair of vectors is deinterleaved once into its
+// even and odd columns (E, O); tap kw is then E (kw even) or O (kw odd)
+// shifted by kw / 2 lanes. The border is handled in registers: tiles that
+// reach past the plane (or start before it) load with masks to the row's
+// columns, so the padding reads as zeros and nothing outside the plane is
+// read; rows above or below the plane are zero vectors. The zeros are still
+// multiplied, and per element the taps are added after the bias in (kh, kw)
+// order, as fn() does on the padded copy: bitwise the same result, whatever
+// the tile.
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "direct-vec-inl.h"
 #include "simdconv/direct_kernel.h"
@@ -33,14 +36,30 @@
 namespace simdconv {
 namespace {
 
-// Rows x column vectors per tile: R * NC accumulators plus the NC (stride 1)
-// or 2 * NC (stride 2) input vectors of one tap within the register file.
-// Four rows: each input row serves up to k of them.
-template <int S>
+// Rows x column vectors per tile, per kernel size and stride: R * NC
+// accumulators, the input vectors of one row (NC + 1; stride 2: the E and O
+// of NC + 1) and as many of the k*k weights as fit in the register file (32
+// vectors: AVX-512, NEON; 16: AVX2, the portable build). More rows share
+// each loaded input row among more outputs; fewer leave room for the
+// weights, which 5x5 at stride 2 (few outputs per input row) needs more.
+// Chosen by bench_kernels dw on the shapes of MobileNetV2 and EfficientNet.
+template <int K, int S>
 struct DwBlock {
-  static constexpr int R = 4;
-  static constexpr int NC = kMaxAcc >= 16 && S == 1 ? 4 : 2;
+  static constexpr bool kWide = kMaxAcc >= 16;  // 32 vector registers
+  static constexpr int R = S == 1 || (K == 3 && kWide) ? 4 : 2;
+  static constexpr int NC = !kWide ? 2 : S == 1 ? (K == 3 ? 4 : 2) : (K == 3 ? 3 : 4);
 };
+
+// f(integral_constant<int, i>) for i = 0 .. N-1, unrolled: the tap and row
+// indices become constants (lane shifts need them at compile time).
+template <class F, int... I>
+inline void dw_static_for(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>()), ...);
+}
+template <int N, class F>
+inline void dw_static_for(F&& f) {
+  dw_static_for(f, std::make_integer_sequence<int, N>());
+}
 
 // row + x as an address: x may lie outside the row when every lane it would
 // read there is masked off (the address is formed, never dereferenced).
@@ -56,129 +75,111 @@ inline Vec::M dw_mask(int64_t x, int64_t w) {
   return Vec::range_mask(lo, hi);
 }
 
-// Input row j of a tile, tap kw, NC vectors x: one FMA into each output row
-// r that reads it (kh = j - r*S within the kernel; resolved at compile time
-// once unrolled).
-template <int K, int S, int R, int NC>
-inline void dw_fma(int j, int kw, const float* w, const Vec::T* x, Vec::T (&acc)[R][NC]) {
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
-    const int kh = j - r * S;
-    if (kh < 0 || kh >= K) continue;
-    const Vec::T wv = Vec::set1(w[kh * K + kw]);
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) acc[r][c] = Vec::fma(wv, x[c], acc[r][c]);
-  }
-}
-
 // Output rows [oh, oh + R), columns [ow0, ow0 + NC * kW). EDGE: the tile
 // reaches outside the plane (or past out_w): masked loads, row checks and
 // partial stores; otherwise every load and store is a full vector.
+// wv: the k*k weights, each broadcast to a vector (in memory: an FMA reads
+// one as its operand where the registers do not hold it).
 template <int K, int S, int R, int NC, bool EDGE>
-SIMDCONV_DW_NOINLINE void dw_tile(const DwInPlaceArgs& a, Vec::T b, int64_t oh, int64_t ow0) {
+SIMDCONV_DW_NOINLINE void dw_tile(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh,
+                                  int64_t ow0) {
   using T = Vec::T;
-  constexpr int J = (R - 1) * S + K;      // input rows read
-  constexpr int L = S == 1 ? K : K + 1;   // loads per input row and column vector
-  const float* w = a.weights;
-  const int64_t x0 = S * ow0 - a.pad_left;  // column of tap 0 of output ow0
-  // Load l of vector c reads column x0 + c*S*kW + col(l): stride 1, tap l;
-  // stride 2, half l % 2 of the pair for taps (2*(l/2), 2*(l/2) + 1).
-  const auto col = [](int c, int l) -> int64_t {
-    return S == 1 ? int64_t(c) * kW + l : int64_t(c) * 2 * kW + 2 * (l / 2) + (l % 2) * kW;
-  };
-  Vec::M m[EDGE ? NC : 1][EDGE ? L : 1];
-  if constexpr (EDGE) {
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c)
-#pragma GCC unroll 6
-      for (int l = 0; l < L; ++l) m[c][l] = dw_mask(x0 + col(c, l), a.w);
-  }
+  constexpr int J = (R - 1) * S + K;                // input rows read
+  constexpr int NL = S == 1 ? NC + 1 : 2 * NC + 1;  // vectors loaded per input row
+  // Load l of an input row: kW floats from column x0 + l * kW.
+  const int64_t x0 = S * ow0 - a.pad_left;
+  Vec::M m[EDGE ? NL : 1];
+  if constexpr (EDGE)
+    dw_static_for<NL>([&](auto l) { m[l] = dw_mask(x0 + l * kW, a.w); });
   T acc[R][NC];
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) acc[r][c] = b;
-#pragma GCC unroll 16
-  for (int j = 0; j < J; ++j) {
+  dw_static_for<R>([&](auto r) { dw_static_for<NC>([&](auto c) { acc[r][c] = b; }); });
+  dw_static_for<J>([&](auto j) {
     const int64_t ih = oh * S - a.pad_top + j;
-    const bool inside = !EDGE || (ih >= 0 && ih < a.h);
-    const float* row = a.plane + (inside ? ih * a.w : 0);
-    const auto load = [&](int c, int l) -> T {
-      if constexpr (EDGE) return inside ? Vec::load_m(dw_at(row, x0 + col(c, l)), m[c][l]) : Vec::zero();
-      else return Vec::load(row + x0 + col(c, l));
-    };
-    if constexpr (S == 1) {
-#pragma GCC unroll 5
-      for (int kw = 0; kw < K; ++kw) {
-        T x[NC];
-#pragma GCC unroll 4
-        for (int c = 0; c < NC; ++c) x[c] = load(c, kw);
-        dw_fma<K, S, R, NC>(j, kw, w, x, acc);
-      }
+    T v[NL];
+    if (!EDGE || (ih >= 0 && ih < a.h)) {
+      const float* row = a.plane + ih * a.w;
+      dw_static_for<NL>([&](auto l) {
+        if constexpr (EDGE) v[l] = Vec::load_m(dw_at(row, x0 + l * kW), m[l]);
+        else v[l] = Vec::load(row + x0 + l * kW);
+      });
     } else {
-#pragma GCC unroll 3
-      for (int kw = 0; kw < K; kw += 2) {
-        T e[NC], o[NC];
-#pragma GCC unroll 4
-        for (int c = 0; c < NC; ++c) {
-          const T lo = load(c, kw), hi = load(c, kw + 1);
-          e[c] = Vec::even(lo, hi);
-          o[c] = Vec::odd(lo, hi);
-        }
-        dw_fma<K, S, R, NC>(j, kw, w, e, acc);
-        if (kw + 1 < K) dw_fma<K, S, R, NC>(j, kw + 1, w, o, acc);
-      }
+      dw_static_for<NL>([&](auto l) { v[l] = Vec::zero(); });
     }
-  }
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r) {
+    // Stride 2: E and O of each pair (the last vector alone: only its first
+    // (K - 1) / 2 even and odd columns are used).
+    T e[S == 2 ? NC + 1 : 1], o[S == 2 ? NC + 1 : 1];
+    if constexpr (S == 2)
+      dw_static_for<NC + 1>([&](auto c) {
+        T hi;
+        if constexpr (c < NC) hi = v[2 * c + 1];
+        else hi = v[2 * c];
+        e[c] = Vec::even(v[2 * c], hi);
+        o[c] = Vec::odd(v[2 * c], hi);
+      });
+    // chunk by chunk (one shifted vector live at a time), taps in kw order
+    dw_static_for<NC>([&](auto c) {
+      dw_static_for<K>([&](auto kw) {
+        T x;
+        if constexpr (S == 1) x = Vec::template shift<kw>(v[c], v[c + 1]);
+        else if constexpr (kw % 2 == 0) x = Vec::template shift<kw / 2>(e[c], e[c + 1]);
+        else x = Vec::template shift<kw / 2>(o[c], o[c + 1]);
+        // one FMA into each output row r that reads input row j at this tap
+        dw_static_for<R>([&](auto r) {
+          constexpr int kh = int(j) - int(r) * S;
+          if constexpr (kh >= 0 && kh < K) {
+            acc[r][c] = Vec::fma(wv[kh * K + kw], x, acc[r][c]);
+          }
+        });
+      });
+    });
+  });
+  dw_static_for<R>([&](auto r) {
     float* op = a.out + (oh + r) * a.out_w + ow0;
-#pragma GCC unroll 4
-    for (int c = 0; c < NC; ++c) {
+    dw_static_for<NC>([&](auto c) {
       const int64_t n = a.out_w - ow0 - int64_t(c) * kW;
       if (!EDGE || n >= kW) Vec::store(op + c * kW, acc[r][c]);
       else if (n > 0) Vec::store_n(op + c * kW, acc[r][c], n);
-    }
-  }
+    });
+  });
 }
 
 // The last n (< N + 1) column vectors of a row group: an EDGE tile of n.
 template <int K, int S, int R, int N>
-void dw_tail(const DwInPlaceArgs& a, Vec::T b, int64_t oh, int64_t ow0, int64_t n) {
+void dw_tail(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh, int64_t ow0, int64_t n) {
   if constexpr (N > 0) {
-    if (n == N) dw_tile<K, S, R, N, true>(a, b, oh, ow0);
-    else dw_tail<K, S, R, N - 1>(a, b, oh, ow0, n);
+    if (n == N) dw_tile<K, S, R, N, true>(a, wv, b, oh, ow0);
+    else dw_tail<K, S, R, N - 1>(a, wv, b, oh, ow0, n);
   }
 }
 
 // Output rows [oh, oh + R) across the row: blocks of NC vectors, full-vector
-// tiles where the block's input lies inside the plane, EDGE tiles elsewhere.
+// tiles where the block's loads lie inside the plane, EDGE tiles elsewhere.
 template <int K, int S, int R, int NC>
-void dw_line(const DwInPlaceArgs& a, Vec::T b, int64_t oh) {
+void dw_line(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh) {
+  constexpr int NL = S == 1 ? NC + 1 : 2 * NC + 1;
   const int64_t chunks = (a.out_w + kW - 1) / kW;
   const bool rows_inside = oh * S - a.pad_top >= 0 && (oh + R - 1) * S - a.pad_top + K <= a.h;
   int64_t c = 0;
   for (; c + NC <= chunks; c += NC) {
-    const int64_t ow0 = c * kW, ow1 = ow0 + NC * kW;
-    // the columns read end before S*ow1 - pad_left + K - 1 (stride 2: with
-    // the odd half of the last pair, which tap K - 1 does not use)
-    const bool inside = rows_inside && ow1 <= a.out_w && S * ow0 - a.pad_left >= 0 &&
-                        S * ow1 - a.pad_left + K - 1 <= a.w;
-    if (inside) dw_tile<K, S, R, NC, false>(a, b, oh, ow0);
-    else dw_tile<K, S, R, NC, true>(a, b, oh, ow0);
+    const int64_t ow0 = c * kW, x0 = S * ow0 - a.pad_left;
+    const bool inside = rows_inside && ow0 + NC * kW <= a.out_w && x0 >= 0 && x0 + NL * kW <= a.w;
+    if (inside) dw_tile<K, S, R, NC, false>(a, wv, b, oh, ow0);
+    else dw_tile<K, S, R, NC, true>(a, wv, b, oh, ow0);
   }
-  dw_tail<K, S, R, NC - 1>(a, b, oh, c * kW, chunks - c);
+  dw_tail<K, S, R, NC - 1>(a, wv, b, oh, c * kW, chunks - c);
 }
 
 // DirectKernel::dw<K>s<S>: R rows at a time, then single rows.
 template <int K, int S>
 void dw_in_place(const DwInPlaceArgs& a) {
-  constexpr int R = DwBlock<S>::R, NC = DwBlock<S>::NC;
+  constexpr int R = DwBlock<K, S>::R, NC = DwBlock<K, S>::NC;
+  Vec::T wv[K * K];
+  for (int t = 0; t < K * K; ++t) wv[t] = Vec::set1(a.weights[t]);
   const Vec::T b = a.bias != nullptr ? Vec::set1(*a.bias) : Vec::zero();
   const int64_t end = a.oh0 + a.rows;
   int64_t oh = a.oh0;
-  for (; oh + R <= end; oh += R) dw_line<K, S, R, NC>(a, b, oh);
-  for (; oh < end; ++oh) dw_line<K, S, 1, NC>(a, b, oh);
+  for (; oh + R <= end; oh += R) dw_line<K, S, R, NC>(a, wv, b, oh);
+  for (; oh < end; ++oh) dw_line<K, S, 1, NC>(a, wv, b, oh);
 }
 
 }  // namespace
