@@ -41,13 +41,13 @@ namespace {
 // of NC + 1) and as many of the k*k weights as fit in the register file (32
 // vectors: AVX-512, NEON; 16: AVX2, the portable build). More rows share
 // each loaded input row among more outputs; fewer leave room for the
-// weights, which 5x5 at stride 2 (few outputs per input row) needs more.
-// Chosen by bench_kernels dw on the shapes of MobileNetV2 and EfficientNet.
+// weights and the stride-2 E and O vectors. Chosen by bench_kernels dw on
+// the shapes of MobileNetV2 and EfficientNet.
 template <int K, int S>
 struct DwBlock {
   static constexpr bool kWide = kMaxAcc >= 16;  // 32 vector registers
-  static constexpr int R = S == 1 || (K == 3 && kWide) ? 4 : 2;
-  static constexpr int NC = !kWide ? 2 : S == 1 ? (K == 3 ? 4 : 2) : (K == 3 ? 3 : 4);
+  static constexpr int R = S == 1 ? 4 : 2;
+  static constexpr int NC = !kWide ? 2 : S == 2 || K == 3 ? 4 : 2;
 };
 
 // f(integral_constant<int, i>) for i = 0 .. N-1, unrolled: the tap and row
@@ -79,18 +79,16 @@ inline Vec::M dw_mask(int64_t x, int64_t w) {
 // reaches outside the plane (or past out_w): masked loads, row checks and
 // partial stores; otherwise every load and store is a full vector.
 // wv: the k*k weights, each broadcast to a vector (in memory: an FMA reads
-// one as its operand where the registers do not hold it).
+// one as its operand where the registers do not hold it); m: the masks of
+// the row's loads (EDGE only).
 template <int K, int S, int R, int NC, bool EDGE>
-SIMDCONV_DW_NOINLINE void dw_tile(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh,
-                                  int64_t ow0) {
+SIMDCONV_DW_NOINLINE void dw_tile(const DwInPlaceArgs& a, const Vec::T* wv, const Vec::M* m, Vec::T b,
+                                  int64_t oh, int64_t ow0) {
   using T = Vec::T;
   constexpr int J = (R - 1) * S + K;                // input rows read
   constexpr int NL = S == 1 ? NC + 1 : 2 * NC + 1;  // vectors loaded per input row
   // Load l of an input row: kW floats from column x0 + l * kW.
   const int64_t x0 = S * ow0 - a.pad_left;
-  Vec::M m[EDGE ? NL : 1];
-  if constexpr (EDGE)
-    dw_static_for<NL>([&](auto l) { m[l] = dw_mask(x0 + l * kW, a.w); });
   T acc[R][NC];
   dw_static_for<R>([&](auto r) { dw_static_for<NC>([&](auto c) { acc[r][c] = b; }); });
   dw_static_for<J>([&](auto j) {
@@ -143,43 +141,52 @@ SIMDCONV_DW_NOINLINE void dw_tile(const DwInPlaceArgs& a, const Vec::T* wv, Vec:
   });
 }
 
-// The last n (< N + 1) column vectors of a row group: an EDGE tile of n.
-template <int K, int S, int R, int N>
-void dw_tail(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh, int64_t ow0, int64_t n) {
-  if constexpr (N > 0) {
-    if (n == N) dw_tile<K, S, R, N, true>(a, wv, b, oh, ow0);
-    else dw_tail<K, S, R, N - 1>(a, wv, b, oh, ow0, n);
-  }
-}
-
-// Output rows [oh, oh + R) across the row: blocks of NC vectors, full-vector
-// tiles where the block's loads lie inside the plane, EDGE tiles elsewhere.
+// Output columns [ow0, ow0 + NC * kW) down the rows: R rows at a time,
+// then single rows. The masks of the loads are the same for every row.
 template <int K, int S, int R, int NC>
-void dw_line(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t oh) {
-  constexpr int NL = S == 1 ? NC + 1 : 2 * NC + 1;
-  const int64_t chunks = (a.out_w + kW - 1) / kW;
-  const bool rows_inside = oh * S - a.pad_top >= 0 && (oh + R - 1) * S - a.pad_top + K <= a.h;
-  int64_t c = 0;
-  for (; c + NC <= chunks; c += NC) {
-    const int64_t ow0 = c * kW, x0 = S * ow0 - a.pad_left;
-    const bool inside = rows_inside && ow0 + NC * kW <= a.out_w && x0 >= 0 && x0 + NL * kW <= a.w;
-    if (inside) dw_tile<K, S, R, NC, false>(a, wv, b, oh, ow0);
-    else dw_tile<K, S, R, NC, true>(a, wv, b, oh, ow0);
+void dw_column(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t ow0) {
+  constexpr int NL = S == 1 ? NC + 1 : 2 * NC + 1;  // as dw_tile
+  const int64_t x0 = S * ow0 - a.pad_left;
+  Vec::M m[NL];
+  for (int l = 0; l < NL; ++l) m[l] = dw_mask(x0 + l * kW, a.w);
+  const bool cols_inside = ow0 + NC * kW <= a.out_w && x0 >= 0 && x0 + NL * kW <= a.w;
+  const auto rows_inside = [&](int64_t oh, int64_t rows) {
+    return oh * S - a.pad_top >= 0 && (oh + rows - 1) * S - a.pad_top + K <= a.h;
+  };
+  const int64_t end = a.oh0 + a.rows;
+  int64_t oh = a.oh0;
+  for (; oh + R <= end; oh += R) {
+    if (cols_inside && rows_inside(oh, R)) dw_tile<K, S, R, NC, false>(a, wv, m, b, oh, ow0);
+    else dw_tile<K, S, R, NC, true>(a, wv, m, b, oh, ow0);
   }
-  dw_tail<K, S, R, NC - 1>(a, wv, b, oh, c * kW, chunks - c);
+  for (; oh < end; ++oh) {
+    if (cols_inside && rows_inside(oh, 1)) dw_tile<K, S, 1, NC, false>(a, wv, m, b, oh, ow0);
+    else dw_tile<K, S, 1, NC, true>(a, wv, m, b, oh, ow0);
+  }
 }
 
-// DirectKernel::dw<K>s<S>: R rows at a time, then single rows.
+// The last n (< N + 1) column vectors: a column of n.
+template <int K, int S, int R, int N>
+void dw_tail(const DwInPlaceArgs& a, const Vec::T* wv, Vec::T b, int64_t ow0, int64_t n) {
+  if constexpr (N > 0) {
+    if (n == N) dw_column<K, S, R, N>(a, wv, b, ow0);
+    else dw_tail<K, S, R, N - 1>(a, wv, b, ow0, n);
+  }
+}
+
+// DirectKernel::dw<K>s<S>: columns of NC vectors (the last one narrower),
+// each down the rows [oh0, oh0 + rows), as the tiles read the input: a column
+// of input rows stays in L1 between its row groups.
 template <int K, int S>
 void dw_in_place(const DwInPlaceArgs& a) {
   constexpr int R = DwBlock<K, S>::R, NC = DwBlock<K, S>::NC;
   Vec::T wv[K * K];
   for (int t = 0; t < K * K; ++t) wv[t] = Vec::set1(a.weights[t]);
   const Vec::T b = a.bias != nullptr ? Vec::set1(*a.bias) : Vec::zero();
-  const int64_t end = a.oh0 + a.rows;
-  int64_t oh = a.oh0;
-  for (; oh + R <= end; oh += R) dw_line<K, S, R, NC>(a, wv, b, oh);
-  for (; oh < end; ++oh) dw_line<K, S, 1, NC>(a, wv, b, oh);
+  const int64_t chunks = (a.out_w + kW - 1) / kW;
+  int64_t c = 0;
+  for (; c + NC <= chunks; c += NC) dw_column<K, S, R, NC>(a, wv, b, c * kW);
+  dw_tail<K, S, R, NC - 1>(a, wv, b, c * kW, chunks - c);
 }
 
 }  // namespace
