@@ -297,7 +297,7 @@ int main() {
     }
     CHECK(dw_compared > 100, "too few 3x3 / 5x5 depthwise layers compared: %d", dw_compared);
     // The in-place depthwise kernels (zero padding, DirectKernel::dw<k>s<s>)
-    // on every ISA: against the reference and bitwise across 1-3 threads
+    // on every ISA that has them (the SIMD ones): against the reference and bitwise across 1-3 threads
     // (bands of rows that start inside a kernel's row group). Widths around
     // the vector blocks, odd heights, top and left padding 0 to past the
     // kernel, a right padding that puts whole vectors past the row,
@@ -305,7 +305,7 @@ int main() {
     int in_place_compared = 0;
     for (int di = 0; di < nd; ++di) {
       const Isa isa = dks[di]->isa;
-      if (gemm_kernel_for(isa) == nullptr) continue;
+      if (gemm_kernel_for(isa) == nullptr || dks[di]->dw3s1 == nullptr) continue;  // scalar: none
       const int64_t widths[] = {1, 2, 5, 16, 31, 32, 33, 63, 64, 65, 112, 130, 200};
       for (int64_t k : {3, 5})
         for (int64_t stride : {1, 2})

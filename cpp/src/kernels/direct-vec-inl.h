@@ -1,9 +1,10 @@
 // The direct kernels' tiny vector abstraction (Vec: load, store, masked
 // load/store of n lanes, fma, zero, broadcast; for the in-place depthwise
-// kernels a load masked to a row's columns, the even/odd deinterleave of two
-// vectors and the lanes of two vectors from a given one on) per ISA, and each ISA's register budget. Included by direct-inl.h and pad-plane-inl.h; internal
-// linkage only: copies built with different ISA flags must never be merged
-// by the linker.
+// kernels on the SIMD ISAs a load masked to a row's columns, the even/odd
+// deinterleave of two vectors and the lanes of two vectors from a given one
+// on) per ISA, and each ISA's register budget. Included by direct-inl.h,
+// dw-in-place-inl.h and pad-plane-inl.h; internal linkage only: copies built
+// with different ISA flags must never be merged by the linker.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -161,22 +162,6 @@ struct Vec {
   static T load_n(const float* p, int64_t n) {
     T r = zero();
     for (int64_t i = 0; i < n; ++i) r.v[i] = p[i];
-    return r;
-  }
-  struct M { int64_t lo, hi; };  // lanes lo <= l < hi (both in 0..4)
-  static M range_mask(int64_t lo, int64_t hi) { return M{lo, hi}; }
-  static T load_m(const float* p, M m) {
-    if (m.lo == 0 && m.hi == 4) return load(p);
-    T r = zero();
-    for (int64_t i = m.lo; i < m.hi; ++i) r.v[i] = p[i];
-    return r;
-  }
-  static T even(T a, T b) { return T{{a.v[0], a.v[2], b.v[0], b.v[2]}}; }
-  static T odd(T a, T b) { return T{{a.v[1], a.v[3], b.v[1], b.v[3]}}; }
-  template <int s>  // lanes s .. s + 3 of [a b], s in 0..4
-  static T shift(T a, T b) {
-    T r;
-    for (int i = 0; i < 4; ++i) r.v[i] = i + s < 4 ? a.v[i + s] : b.v[i + s - 4];
     return r;
   }
 };
