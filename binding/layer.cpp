@@ -246,7 +246,7 @@ Napi::Value Layer::Plan(const Napi::CallbackInfo& info) {
   o.Set("tuned", layer->tuned(s, pl.threads));
   o.Set("bInPlace", gemm && pl.g.b_in_place);
   o.Set("sharedB", gemm && pl.g.shared_b);
-  o.Set("inPlaceDepthwise", !gemm && !winograd && pl.dp.dw3_in_place != nullptr);
+  o.Set("inPlaceDepthwise", !gemm && !winograd && pl.dp.dw_in_place != nullptr);
   Napi::Object b = Napi::Object::New(env);
   if (gemm) {
     b.Set("mr", num(int64_t(pl.gemm->mr)));

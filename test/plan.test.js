@@ -61,14 +61,25 @@ describe('conv.plan', () => {
     expect(compare(wide.forward(x).data, reference(wide, x), k, magnitude)).toBeNull();
   });
 
-  test('depthwise 3x3: the in-place kernel where the ISA has it', () => {
+  test('depthwise 3x3 and 5x5, stride 1 and 2, zero padding: the in-place kernel on every SIMD ISA', () => {
     setNumThreads(2);
-    const dw = new Conv2d(32, 32, 3, { stride: 2, padding: 1, groups: 32 });
-    const p = dw.plan([1, 32, 33, 30]);
-    expect(p.algorithm).toBe('depthwise-direct');
-    expect(p.inPlaceDepthwise).toBe(isa === 'avx512');
-    expect(p.workspaceBytes === 0).toBe(p.inPlaceDepthwise);
-    expect(p.blocking.bands).toBeGreaterThanOrEqual(1);
+    for (const [k, stride, padding] of [[3, 2, 1], [3, 1, 1], [5, 1, 2], [5, 2, 2], [3, 1, 0], [5, 2, 4]]) {
+      const dw = new Conv2d(32, 32, k, { stride, padding, groups: 32 });
+      const p = dw.plan([1, 32, 33, 30]);
+      expect(p.algorithm).toBe('depthwise-direct');
+      expect(p.inPlaceDepthwise).toBe(isa !== 'scalar');
+      expect(p.workspaceBytes === 0).toBe(p.inPlaceDepthwise);
+      expect(p.blocking.bands).toBeGreaterThanOrEqual(1);
+    }
+    // other padding modes, dilation and other kernel sizes keep the padded copy
+    for (const opts of [{ padding: 1, paddingMode: 'reflect' }, { padding: 2, dilation: 2 }]) {
+      const p = new Conv2d(32, 32, 3, { groups: 32, ...opts }).plan([1, 32, 33, 30]);
+      expect(p.algorithm).toBe('depthwise-direct');
+      expect(p.inPlaceDepthwise).toBe(false);
+      expect(p.workspaceBytes).toBeGreaterThan(0);
+    }
+    const seven = new Conv2d(32, 32, 7, { padding: 3, groups: 32 }).plan([1, 32, 33, 30]);
+    expect(seven.inPlaceDepthwise).toBe(false);
   });
 
   test('checks the input shape as forward() does', () => {

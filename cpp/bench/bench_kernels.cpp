@@ -1,13 +1,15 @@
 // Kernel-alone throughput per family, on every ISA this CPU runs, with the
 // inputs cache-resident (no driver, no threads): the direct tap loop, the
-// in-place 3x3 depthwise kernels, the Winograd transforms, pad_plane and the
+// in-place depthwise kernels, the Winograd transforms, pad_plane and the
 // epilogue's activation kernels.
 // The kernel-level counterpart of bench_ukernel (GEMM). Not a test: no
 // thresholds, run by hand (BENCHMARKS.md).
-// Usage: bench_kernels [direct|dw3|winograd|pad|act]   (default: all)
+// Usage: [BENCH_CLOCK=cpu] bench_kernels [direct|dw|winograd|pad|act]   (default: all)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -21,6 +23,24 @@ using namespace simdconv;
 
 namespace {
 
+// Seconds on the clock the timings use: wall time, or with BENCH_CLOCK=cpu
+// this thread's CPU time (on a machine shared with other work, a time slice
+// lost to another process then does not count; caches still do).
+double now_s() {
+  static const bool cpu = [] {
+    const char* e = std::getenv("BENCH_CLOCK");
+    return e != nullptr && std::strcmp(e, "cpu") == 0;
+  }();
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+  if (cpu) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+  }
+#endif
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 // Median and best of 9 timings of `iters` calls, as units (FLOPs or bytes)
 // per nanosecond.
 void report(const char* kernel, const char* what, double units_per_call, const char* unit,
@@ -29,15 +49,15 @@ void report(const char* kernel, const char* what, double units_per_call, const c
   std::vector<double> rates;
   size_t iters = 1;
   for (;;) {  // enough calls for ~20 ms per timing
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now_s();
     for (size_t i = 0; i < iters; ++i) call();
-    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > 0.02) break;
+    if (now_s() - t0 > 0.02) break;
     iters *= 2;
   }
   for (int rep = 0; rep < 9; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now_s();
     for (size_t i = 0; i < iters; ++i) call();
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = now_s() - t0;
     rates.push_back(units_per_call * double(iters) / s * 1e-9);
   }
   std::sort(rates.begin(), rates.end());
@@ -88,15 +108,49 @@ void bench_direct(const DirectKernel& K) {
   }
 }
 
-void bench_dw3(const DirectKernel& K) {
-  for (int64_t S : {1, 2}) {
-    auto fn = S == 1 ? K.dw3s1 : K.dw3s2;
-    if (fn == nullptr) continue;
-    const int64_t H = 112, W = 112, out_h = (H + 2 - 3) / S + 1, out_w = out_h;
-    std::vector<float> plane(size_t(H * W), 0.5f), w9(9, 0.25f), out(size_t(out_h * out_w));
-    const Dw3InPlaceArgs a{plane.data(), H, W, 1, w9.data(), nullptr, out.data(), out_w, 0, out_h};
-    report(K.name, S == 1 ? "in-place dw3s1 112x112" : "in-place dw3s2 112x112 -> 56x56",
-           18.0 * double(out_h * out_w), "GFLOP/s", [&] { fn(a); });
+// The depthwise layers of MobileNetV2 (3x3) and EfficientNet (5x5), one
+// channel plane per call: the in-place kernel (DirectKernel::dw<k>s<s>)
+// against the padded path the driver runs without it (pad_plane of the
+// plane's rows, then fn), both from the same input.
+void bench_dw(const DirectKernel& K) {
+  const struct { const char* name; int64_t k, s, hw; } shapes[] = {
+      {"dw 3x3 s1 56x56", 3, 1, 56},  {"dw 3x3 s2 112x112", 3, 2, 112},
+      {"dw 5x5 s1 28x28", 5, 1, 28},  {"dw 5x5 s2 56x56", 5, 2, 56},
+  };
+  for (const auto& sh : shapes) {
+    const int64_t k = sh.k, S = sh.s, H = sh.hw, W = sh.hw, pad = k / 2;
+    const int64_t out_h = (H + 2 * pad - k) / S + 1, out_w = (W + 2 * pad - k) / S + 1;
+    std::vector<float> plane(size_t(H * W), 0.5f), w(size_t(k * k), 0.25f), out(size_t(out_h * out_w));
+    const double flops = 2.0 * double(k * k * out_h * out_w);
+    char what[64];
+    if (const DwInPlaceFn fn = dw_in_place_kernel(K, k, S)) {
+      const DwInPlaceArgs a{plane.data(), H, W, pad, pad, w.data(), nullptr, out.data(), out_w, 0, out_h};
+      std::snprintf(what, sizeof what, "%s in place", sh.name);
+      report(K.name, what, flops, "GFLOP/s", [&] { fn(a); });
+    }
+    // The padded path: the band of all rows, stride-phase split, then fn.
+    const int64_t wq = (W + 2 * pad + S - 1) / S, rs = S * wq, rows = (out_h - 1) * S + k;
+    std::vector<float> band(size_t(rows * rs + kDirectSlack), 0.0f);
+    std::vector<int64_t> tap_off;
+    for (int64_t kh = 0; kh < k; ++kh)
+      for (int64_t kw = 0; kw < k; ++kw) tap_off.push_back(kh * rs + kw % S * wq + kw / S);
+    const PadPlaneArgs pa{plane.data(), H, W, 0, rows, pad, pad, pad, S, wq, PadMode::Zeros, band.data()};
+    DirectArgs a;
+    a.in = band.data();
+    a.tap_off = tap_off.data();
+    a.taps = k * k;
+    a.row_step = S * rs;
+    a.w = w.data();
+    a.out = out.data();
+    a.out_stride = out_h * out_w;
+    a.out_row_stride = out_w;
+    a.n_out = 1;
+    a.out_h = out_h;
+    a.out_w = out_w;
+    a.kernel_h = a.kernel_w = k;
+    a.kh_step = rs;
+    std::snprintf(what, sizeof what, "%s padded copy + fn", sh.name);
+    report(K.name, what, flops, "GFLOP/s", [&] { K.pad_plane(pa); K.fn(a); });
   }
 }
 
@@ -166,7 +220,7 @@ int main(int argc, char** argv) {
     const IsaKernels* k = kernels_for(isa);
     if (k == nullptr || !cpu_supports(isa)) continue;
     if (want("direct")) bench_direct(*k->direct);
-    if (want("dw3")) bench_dw3(*k->direct);
+    if (want("dw")) bench_dw(*k->direct);
     if (want("pad")) bench_pad(*k->direct);
     if (want("winograd") && k->winograd != nullptr) bench_winograd(*k->winograd);
     if (want("act")) bench_act(*k->act);

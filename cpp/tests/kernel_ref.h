@@ -9,6 +9,12 @@
 
 #include "simdconv/isa.h"
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/mman.h>
+#include <unistd.h>
+#define SIMDCONV_TEST_GUARD_PAGES 1
+#endif
+
 namespace test {
 
 // w*x + acc rounded once to float, as an FMA instruction computes it. Not
@@ -44,5 +50,45 @@ inline std::vector<float> sentinel_vector(size_t n) {
 inline bool is_sentinel(float v) { return std::isnan(v); }
 
 inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// n floats that end exactly at an inaccessible page (at_end) or start
+// exactly after one: a kernel that reads one float past either end of its
+// input faults, even through a vector or masked load the sanitizers do not
+// see. Where the OS has no mmap, an ordinary buffer (no fault, same values).
+class GuardedFloats {
+ public:
+  GuardedFloats(const std::vector<float>& v, bool at_end) : n_(v.size()) {
+#if defined(SIMDCONV_TEST_GUARD_PAGES)
+    page_ = size_t(sysconf(_SC_PAGESIZE));
+    const size_t body = (n_ * sizeof(float) + page_ - 1) / page_ * page_;
+    len_ = body + 2 * page_;
+    void* m = mmap(nullptr, len_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) { base_ = nullptr; own_ = v; data_ = own_.data(); return; }
+    base_ = static_cast<char*>(m);
+    mprotect(base_, page_, PROT_NONE);
+    mprotect(base_ + page_ + body, page_, PROT_NONE);
+    data_ = reinterpret_cast<float*>(at_end ? base_ + page_ + body - n_ * sizeof(float) : base_ + page_);
+    if (n_ > 0) std::memcpy(data_, v.data(), n_ * sizeof(float));
+#else
+    (void)at_end;
+    own_ = v;
+    data_ = own_.data();
+#endif
+  }
+  ~GuardedFloats() {
+#if defined(SIMDCONV_TEST_GUARD_PAGES)
+    if (base_ != nullptr) munmap(base_, len_);
+#endif
+  }
+  GuardedFloats(const GuardedFloats&) = delete;
+  GuardedFloats& operator=(const GuardedFloats&) = delete;
+  const float* data() const { return data_; }
+
+ private:
+  size_t n_, page_ = 0, len_ = 0;
+  char* base_ = nullptr;
+  std::vector<float> own_;
+  float* data_ = nullptr;
+};
 
 }  // namespace test

@@ -270,70 +270,78 @@ int main() {
       }
     }
     std::printf("compared %d layers with forced algorithms over %d direct kernels\n", forced_compared, nd);
-    // The 3x3 depthwise fast path (row stride 1 or 2, dilation 1 along rows):
-    // every register tile shape (1-4 vectors per row, 4-row groups and the
-    // single rows after them), column dilation, multipliers, every padding mode.
-    int dw3_compared = 0;
+    // The 3x3 and 5x5 depthwise paths, every padding mode (zeros: the
+    // in-place kernels; the others: the padded copy and its 3x3 fast path,
+    // row stride 1 or 2, dilation 1 along rows): every register tile shape
+    // (1-4 vectors per row, row groups and the single rows after them),
+    // column dilation, multipliers.
+    int dw_compared = 0;
     for (int di = 0; di < nd; ++di) {
       const Isa isa = dks[di]->isa;
       if (gemm_kernel_for(isa) == nullptr) continue;
-      for (int t = 0; t < 60; ++t) {
+      for (int t = 0; t < 80; ++t) {
         Setup u;
         auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
         u.p.in_channels = u.p.groups = pick(1, 6);
         u.p.out_channels = u.p.in_channels * pick(1, 2);
-        u.p.kernel_h = u.p.kernel_w = 3;
+        u.p.kernel_h = u.p.kernel_w = t % 2 == 0 ? 3 : 5;
         u.p.stride_h = pick(1, 2); u.p.stride_w = pick(1, 2);
         u.p.dilation_w = pick(1, 2);
-        u.p.pad_mode = PadMode(t % 4);
-        u.p.pad_top = pick(0, 1); u.p.pad_bottom = pick(0, 1);
-        u.p.pad_left = pick(0, 2); u.p.pad_right = pick(0, 2);
+        u.p.pad_mode = PadMode(t / 2 % 4);
+        u.p.pad_top = pick(0, 2); u.p.pad_bottom = pick(0, 2);
+        u.p.pad_left = pick(0, 3); u.p.pad_right = pick(0, 3);
         u.s = {pick(1, 2), pick(3, 13), pick(3, 150)};
         try { output_size(u.p, u.s); } catch (const std::invalid_argument&) { continue; }
-        compare("dw3x3", u, isa, rng, dw3_compared, int(Algorithm::Depthwise));
+        compare("dw", u, isa, rng, dw_compared, int(Algorithm::Depthwise));
       }
     }
-    CHECK(dw3_compared > 100, "too few 3x3 depthwise layers compared: %d", dw3_compared);
-    // Stride 1 or 2 with one column of zero padding on the left reads the
-    // input in place on AVX-512 (DirectKernel::dw3s1 / dw3s2): bitwise equal
-    // to the padded path, here the AVX2 kernel's (same FMA chain per
-    // element). Widths around the 16- and 64-column chunks, odd heights, top
-    // padding 0-2, a right padding that puts whole chunks past the row,
-    // multipliers, bias on/off, 1-3 threads.
-    if (cpu_supports(Isa::Avx512) && cpu_supports(Isa::Avx2)) {
-      int dw3s2_compared = 0;
+    CHECK(dw_compared > 100, "too few 3x3 / 5x5 depthwise layers compared: %d", dw_compared);
+    // The in-place depthwise kernels (zero padding, DirectKernel::dw<k>s<s>)
+    // on every ISA that has them (the SIMD ones): against the reference and bitwise across 1-3 threads
+    // (bands of rows that start inside a kernel's row group). Widths around
+    // the vector blocks, odd heights, top and left padding 0 to past the
+    // kernel, a right padding that puts whole vectors past the row,
+    // multipliers, bias on/off, batch 2.
+    int in_place_compared = 0;
+    for (int di = 0; di < nd; ++di) {
+      const Isa isa = dks[di]->isa;
+      if (gemm_kernel_for(isa) == nullptr || dks[di]->dw3s1 == nullptr) continue;  // scalar: none
       const int64_t widths[] = {1, 2, 5, 16, 31, 32, 33, 63, 64, 65, 112, 130, 200};
-      for (int stride = 1; stride <= 2; ++stride)
-      for (int64_t wd : widths)
-        for (int v = 0; v < 3; ++v) {
-          LayerParams p;
-          p.in_channels = p.groups = 3;
-          p.out_channels = v == 2 ? 6 : 3;
-          p.kernel_h = p.kernel_w = 3;
-          p.stride_h = p.stride_w = stride;
-          p.pad_left = 1;
-          p.pad_right = v == 1 ? 40 : 1;
-          p.pad_top = v; p.pad_bottom = 1;
-          const CallShape cs{2, 7 + v * 4, wd};
-          const OutputSize o = output_size(p, cs);
-          const auto x = test::random_vector(size_t(2 * 3 * cs.height * wd), rng);
-          const auto w = test::random_vector(size_t(p.weight_elements()), rng);
-          const auto b = test::random_vector(size_t(p.out_channels), rng);
-          const size_t n_out = size_t(2 * p.out_channels * o.height * o.width);
-          const ConvLayer fast(p, w.data(), v == 0 ? nullptr : b.data(), Isa::Avx512, Algorithm::Depthwise);
-          const ConvLayer padded(p, w.data(), v == 0 ? nullptr : b.data(), Isa::Avx2, Algorithm::Depthwise);
-          std::vector<float> want(n_out, std::nanf(""));
-          padded.forward(cs, x.data(), want.data());
-          const auto outs = forward_per_thread_count(fast, cs, x.data(), n_out, {1, 2, 3});
-          for (size_t i = 0; i < outs.size(); ++i)
-            CHECK(std::memcmp(outs[i].data(), want.data(), n_out * 4) == 0,
-                  "in-place depthwise stride %d W=%lld variant %d (%zu-th thread count): differs "
-                  "from the padded path", stride, (long long)wd, v, i);
-          ++dw3s2_compared;
-        }
-      std::printf("compared %d in-place depthwise layers bitwise with the padded path\n", dw3s2_compared);
+      for (int64_t k : {3, 5})
+        for (int64_t stride : {1, 2})
+          for (int64_t wd : widths)
+            for (int64_t v = 0; v < 3; ++v) {
+              Setup u;
+              LayerParams& p = u.p;
+              p.in_channels = p.groups = 3;
+              p.out_channels = v == 2 ? 6 : 3;
+              p.kernel_h = p.kernel_w = k;
+              p.stride_h = p.stride_w = stride;
+              p.pad_left = v == 2 ? k + 1 : k / 2;
+              p.pad_right = v == 1 ? 40 : k / 2;
+              p.pad_top = v; p.pad_bottom = k / 2;
+              u.s = {2, 7 + v * 4, wd};
+              if (test::throws([&] { output_size(p, u.s); })) continue;
+              const ConvLayer l(p, std::vector<float>(size_t(p.weight_elements()), 0.0f).data(), nullptr, isa,
+                                Algorithm::Depthwise);
+              CHECK(l.plan(u.s, 1).dp.dw_in_place != nullptr, "%s: no in-place kernel for %lldx%lld stride %lld",
+                    dks[di]->name, (long long)k, (long long)k, (long long)stride);
+              const int before = in_place_compared;
+              compare("dw in place", u, isa, rng, in_place_compared, int(Algorithm::Depthwise));
+              if (in_place_compared == before) continue;
+              const OutputSize o = output_size(p, u.s);
+              const auto x = test::random_vector(size_t(2 * 3 * u.s.height * wd), rng);
+              const auto w = test::random_vector(size_t(p.weight_elements()), rng);
+              const auto b = test::random_vector(size_t(p.out_channels), rng);
+              const ConvLayer fast(p, w.data(), v == 0 ? nullptr : b.data(), isa, Algorithm::Depthwise);
+              const auto outs = forward_per_thread_count(
+                  fast, u.s, x.data(), size_t(2 * p.out_channels * o.height * o.width), {1, 2, 3});
+              check_same_bits(outs, {1, 2, 3}, "in-place depthwise", int(in_place_compared));
+            }
     }
-    std::printf("compared %d 3x3 depthwise layers\n", dw3_compared);
+    CHECK(in_place_compared > 100, "too few in-place depthwise layers compared: %d", in_place_compared);
+    std::printf("compared %d in-place depthwise layers (reference and 1-3 threads)\n", in_place_compared);
+    std::printf("compared %d 3x3 / 5x5 depthwise layers\n", dw_compared);
     LayerParams dense;
     dense.in_channels = 8; dense.out_channels = 8;
     CHECK(test::throws([&] {

@@ -5,10 +5,12 @@
 // its tiles: widths that are not a multiple of the vector width, 1..2*OB+1
 // output channels, strides 1-3, dilation, the depthwise row-sharing paths
 // (kernel_h/kh_step given) and the flat path (flat_n). Elements outside the
-// output must stay untouched. Then the AVX-512 in-place 3x3 depthwise kernels
-// (dw3s1, dw3s2) against the same loop over the zero-padded plane and against
-// fn on the padded copy pad_plane makes, over widths, heights and pad_top.
+// output must stay untouched. Then the in-place depthwise kernels (dw3s1,
+// dw3s2, dw5s1, dw5s2) against the same loop over the zero-padded plane and
+// against fn on the padded copy pad_plane makes, over widths, heights and
+// padding, with the plane between guard pages.
 #include <algorithm>
+#include <array>
 
 #include "check.h"
 #include "kernel_ref.h"
@@ -91,71 +93,82 @@ void run_case(const DirectKernel& K, const Case& c, std::mt19937& rng) {
   }
 }
 
-// The in-place kernel on rows [oh0, oh0 + rows) of a plane, against the tap
-// loop over the zero-padded plane and against fn() over the padded copy.
-void run_dw3(const DirectKernel& K, int64_t S, int64_t H, int64_t W, int64_t pad_top, int64_t out_h,
-             int64_t out_w, int64_t oh0, int64_t rows, bool with_bias, std::mt19937& rng) {
-  const auto plane = test::random_vector(size_t(H * W), rng);
-  const auto w9 = test::random_vector(9, rng);
+// One in-place depthwise case: a k x k kernel at stride S over an H x W plane
+// with zero padding (pad_top, pad_left; the bottom and right padding follow
+// from out_h and out_w), output rows [oh0, oh0 + rows).
+struct DwCase {
+  int64_t k, S, H, W, pad_top, pad_left, out_h, out_w, oh0, rows;
+  bool bias, plane_at_end;  // the plane ends (or starts) at an inaccessible page
+};
+
+// The in-place kernel against the tap loop over the zero-padded plane and
+// against fn() over the padded copy pad_plane makes, bit for bit; it must
+// write exactly rows [oh0, oh0 + rows) and read nothing outside the plane.
+void run_dw(const DirectKernel& K, const DwCase& c, std::mt19937& rng) {
+  const int64_t k = c.k, S = c.S, taps = k * k;
+  const auto plane_v = test::random_vector(size_t(c.H * c.W), rng);
+  const test::GuardedFloats plane(plane_v, c.plane_at_end);
+  const auto w = test::random_vector(size_t(taps), rng);
   const auto bias = test::random_vector(1, rng);
-  auto out = test::sentinel_vector(size_t(out_h * out_w + 3));
-  const Dw3InPlaceArgs ia{plane.data(), H, W, pad_top, w9.data(), with_bias ? bias.data() : nullptr,
-                          out.data(), out_w, oh0, rows};
-  (S == 1 ? K.dw3s1 : K.dw3s2)(ia);
+  auto out = test::sentinel_vector(size_t(c.out_h * c.out_w + 3));
+  const DwInPlaceArgs ia{plane.data(), c.H, c.W, c.pad_top, c.pad_left, w.data(),
+                         c.bias ? bias.data() : nullptr, out.data(), c.out_w, c.oh0, c.rows};
+  dw_in_place_kernel(K, k, S)(ia);
 
   // The padded path, as the layer runs it without the in-place kernel.
-  const int64_t pad_right = std::max<int64_t>(0, (out_w - 1) * S + 3 - 1 - W);
-  const int64_t wq = (1 + W + pad_right + S - 1) / S, rs = S * wq;
-  const int64_t band_rows = (rows - 1) * S + 3;
+  const int64_t pad_right = std::max<int64_t>(0, (c.out_w - 1) * S + k - c.pad_left - c.W);
+  const int64_t wq = (c.pad_left + c.W + pad_right + S - 1) / S, rs = S * wq;
+  const int64_t band_rows = (c.rows - 1) * S + k;
   std::vector<float> band(size_t(band_rows * rs + kDirectSlack), 0.0f);
-  K.pad_plane(PadPlaneArgs{plane.data(), H, W, oh0 * S, band_rows, pad_top, 1, pad_right, S, wq,
-                           PadMode::Zeros, band.data()});
-  const int64_t tap_off[9] = {0, 1 % S * wq + 1 / S, 2 % S * wq + 2 / S,
-                              rs, rs + 1 % S * wq + 1 / S, rs + 2 % S * wq + 2 / S,
-                              2 * rs, 2 * rs + 1 % S * wq + 1 / S, 2 * rs + 2 % S * wq + 2 / S};
-  auto padded = test::sentinel_vector(size_t(rows * out_w));
+  K.pad_plane(PadPlaneArgs{plane_v.data(), c.H, c.W, c.oh0 * S, band_rows, c.pad_top, c.pad_left, pad_right,
+                           S, wq, PadMode::Zeros, band.data()});
+  std::vector<int64_t> tap_off;
+  for (int64_t kh = 0; kh < k; ++kh)
+    for (int64_t kw = 0; kw < k; ++kw) tap_off.push_back(kh * rs + kw % S * wq + kw / S);
+  auto padded = test::sentinel_vector(size_t(c.rows * c.out_w));
   DirectArgs a;
   a.in = band.data();
-  a.tap_off = tap_off;
-  a.taps = 9;
+  a.tap_off = tap_off.data();
+  a.taps = taps;
   a.row_step = S * rs;
-  a.w = w9.data();
-  a.bias = with_bias ? bias.data() : nullptr;
+  a.w = w.data();
+  a.bias = c.bias ? bias.data() : nullptr;
   a.out = padded.data();
-  a.out_stride = rows * out_w;
-  a.out_row_stride = out_w;
+  a.out_stride = c.rows * c.out_w;
+  a.out_row_stride = c.out_w;
   a.n_out = 1;
-  a.out_h = rows;
-  a.out_w = out_w;
-  a.kernel_h = a.kernel_w = 3;
+  a.out_h = c.rows;
+  a.out_w = c.out_w;
+  a.kernel_h = a.kernel_w = k;
   a.kh_step = rs;
   K.fn(a);
 
   int bad = 0;
   for (int64_t i = 0; i < int64_t(out.size()) && bad < 3; ++i) {
-    const int64_t oh = i / out_w, ow = i % out_w;
-    if (oh < oh0 || oh >= oh0 + rows) {
+    const int64_t oh = i / c.out_w, ow = i % c.out_w;
+    if (oh < c.oh0 || oh >= c.oh0 + c.rows) {
       if (!test::is_sentinel(out[size_t(i)])) {
         ++bad;
-        CHECK(false, "%s dw3s%lld: wrote outside rows [%lld, %lld) at float %lld", K.name, (long long)S,
-              (long long)oh0, (long long)(oh0 + rows), (long long)i);
+        CHECK(false, "%s dw%llds%lld: wrote outside rows [%lld, %lld) at float %lld", K.name, (long long)k,
+              (long long)S, (long long)c.oh0, (long long)(c.oh0 + c.rows), (long long)i);
       }
       continue;
     }
-    float want = with_bias ? bias[0] : 0.0f;
-    for (int64_t kh = 0; kh < 3; ++kh)
-      for (int64_t kw = 0; kw < 3; ++kw) {
-        const int64_t ih = oh * S - pad_top + kh, iw = ow * S - 1 + kw;
-        const float x = ih >= 0 && ih < H && iw >= 0 && iw < W ? plane[size_t(ih * W + iw)] : 0.0f;
-        want = test::chain_step(K.isa, want, w9[size_t(kh * 3 + kw)], x);
+    float want = c.bias ? bias[0] : 0.0f;
+    for (int64_t kh = 0; kh < k; ++kh)
+      for (int64_t kw = 0; kw < k; ++kw) {
+        const int64_t ih = oh * S - c.pad_top + kh, iw = ow * S - c.pad_left + kw;
+        const float x = ih >= 0 && ih < c.H && iw >= 0 && iw < c.W ? plane_v[size_t(ih * c.W + iw)] : 0.0f;
+        want = test::chain_step(K.isa, want, w[size_t(kh * k + kw)], x);
       }
-    const float got = out[size_t(i)], via_fn = padded[size_t((oh - oh0) * out_w + ow)];
+    const float got = out[size_t(i)], via_fn = padded[size_t((oh - c.oh0) * c.out_w + ow)];
     if (!test::same_bits(got, want) || !test::same_bits(got, via_fn)) {
       ++bad;
-      CHECK(false, "%s dw3s%lld H=%lld W=%lld pad_top=%lld out=%lldx%lld rows [%lld, %lld) (%lld, %lld): "
-            "got %.9g, tap loop %.9g, padded path %.9g", K.name, (long long)S, (long long)H, (long long)W,
-            (long long)pad_top, (long long)out_h, (long long)out_w, (long long)oh0, (long long)(oh0 + rows),
-            (long long)oh, (long long)ow, got, want, via_fn);
+      CHECK(false, "%s dw%llds%lld H=%lld W=%lld pad top=%lld left=%lld out=%lldx%lld rows [%lld, %lld) "
+            "(%lld, %lld): got %.9g, tap loop %.9g, padded path %.9g", K.name, (long long)k, (long long)S,
+            (long long)c.H, (long long)c.W, (long long)c.pad_top, (long long)c.pad_left, (long long)c.out_h,
+            (long long)c.out_w, (long long)c.oh0, (long long)(c.oh0 + c.rows), (long long)oh, (long long)ow,
+            got, want, via_fn);
     }
   }
 }
@@ -212,24 +225,46 @@ int main() {
     }
     std::printf("kernel %s: %d fn cases\n", K.name, cases);
 
-    if (K.dw3s1 == nullptr && K.dw3s2 == nullptr) continue;
-    int dw3_cases = 0;
-    for (int64_t S : {1, 2}) {
-      if ((S == 1 ? K.dw3s1 : K.dw3s2) == nullptr) continue;
-      for (int64_t W = 1; W <= 70; ++W)
-        for (int64_t H : {1, 2, 3, 5, 8})
-          for (int64_t pad_top : {0, 1, 2})
-            for (int64_t pad_right : {0, 1, 2, 19, 40})
-              for (int64_t pad_bottom : {0, 2}) {
-                const int64_t out_w = (W + 1 + pad_right - 3) / S + 1;
-                const int64_t out_h = (H + pad_top + pad_bottom - 3) / S + 1;
-                if (out_w < 1 || out_h < 1 || W + 1 + pad_right < 3 || H + pad_top + pad_bottom < 3) continue;
-                run_dw3(K, S, H, W, pad_top, out_h, out_w, 0, out_h, (W + H) % 2 == 0, rng);
-                if (out_h > 2) run_dw3(K, S, H, W, pad_top, out_h, out_w, 1, out_h - 2, W % 2 == 0, rng);
-                dw3_cases += out_h > 2 ? 2 : 1;
+    // The in-place depthwise kernels: every kernel size and stride (every
+    // SIMD ISA has them all; the scalar build has none), widths 1..70 and past (every column tail and every edge and
+    // interior tile of each ISA's blocks), heights 1..13 (the row groups and
+    // the single rows after them, rows inside and outside the plane), left
+    // padding 0 to past the kernel, right and bottom padding that put whole
+    // vectors or rows past the plane, the whole plane and a band of rows, the
+    // plane against a guard page at either end.
+    int dw_cases = 0;
+    for (int64_t k : {3, 5})
+      for (int64_t S : {1, 2}) {
+        if (dw_in_place_kernel(K, k, S) == nullptr) {  // every SIMD ISA has them all
+          CHECK(K.isa == Isa::Scalar, "%s has no in-place depthwise kernel for %lldx%lld stride %lld", K.name,
+                (long long)k, (long long)k, (long long)S);
+          continue;
+        }
+        std::vector<int64_t> widths;
+        for (int64_t W = 1; W <= 70; ++W) widths.push_back(W);
+        for (int64_t W : {97, 130, 131, 150, 200}) widths.push_back(W);
+        for (int64_t W : widths)
+          for (int64_t H : {1, 2, 3, 5, 8, 13})
+            for (int64_t pad_left : {int64_t(0), int64_t(1), k / 2, k - 1, k + 3}) {
+              const int64_t v = W + H + pad_left;
+              const int64_t pad_top = v % (k + 1);
+              const int64_t pad_right = std::array<int64_t, 4>{0, 1, k / 2, 40}[size_t((3 * W + H) % 4)];
+              const int64_t pad_bottom = (W + 2 * H) % k;
+              const int64_t wp = W + pad_left + pad_right, hp = H + pad_top + pad_bottom;
+              if (wp < k || hp < k) continue;
+              DwCase c{k, S, H, W, pad_top, pad_left, (hp - k) / S + 1, (wp - k) / S + 1, 0, 0,
+                       v % 2 == 0, v % 3 == 0};
+              c.rows = c.out_h;
+              run_dw(K, c, rng);
+              ++dw_cases;
+              if (c.out_h > 2) {
+                c.oh0 = 1, c.rows = c.out_h - 2, c.bias = !c.bias, c.plane_at_end = !c.plane_at_end;
+                run_dw(K, c, rng);
+                ++dw_cases;
               }
-    }
-    std::printf("kernel %s: %d in-place 3x3 depthwise cases\n", K.name, dw3_cases);
+            }
+      }
+    std::printf("kernel %s: %d in-place depthwise cases\n", K.name, dw_cases);
   }
   return test::finish("test_direct_kernels");
 }

@@ -80,10 +80,12 @@ void check_applies(const LayerParams& p, const Plan& pl) {
     CHECK(pl.threads > 1 && !pl.g.b_in_place && pl.g.shared_floats <= kMaxSharedB,
           "%s: shared B of %lld floats", d.c_str(), (long long)pl.g.shared_floats);
   if (pl.algorithm != Algorithm::Gemm && pl.algorithm != Algorithm::Winograd &&
-      pl.dp.dw3_in_place != nullptr)
-    CHECK(p.in_per_group() == 1 && p.kernel_h == 3 && p.kernel_w == 3 && p.dilation_h == 1 &&
-              p.dilation_w == 1 && p.pad_mode == PadMode::Zeros && p.pad_left == 1 &&
-              p.stride_h == p.stride_w && p.stride_h <= 2,
+      pl.dp.dw_in_place != nullptr)
+    CHECK(p.in_per_group() == 1 && p.kernel_h == p.kernel_w &&
+              (p.kernel_h == 3 || p.kernel_h == 5) && p.dilation_h == 1 && p.dilation_w == 1 &&
+              p.pad_mode == PadMode::Zeros && p.stride_h == p.stride_w && p.stride_h <= 2 &&
+              pl.dp.dw_in_place == dw_in_place_kernel(*pl.direct, p.kernel_h, p.stride_h) &&
+              pl.workspace_floats == 0,
           "%s: in-place depthwise on a layer it does not fit", d.c_str());
   CHECK(pl.tasks >= 1, "%s: %lld tasks", d.c_str(), (long long)pl.tasks);
   CHECK(pl.microkernel != nullptr && pl.microkernel[0] != '\0', "%s: no microkernel name", d.c_str());
@@ -125,7 +127,8 @@ int main() {
       layer(160, 96, 3, 3, 2, 1, 1, 1),      // deep strided 3x3: GEMM
       layer(32, 32, 3, 3, 1, 1, 1, 32),      // depthwise, in place where the ISA has it
       layer(24, 48, 3, 3, 2, 1, 1, 24),      // depthwise multiplier 2, stride 2
-      layer(40, 40, 5, 5, 1, 2, 1, 40, PadMode::Circular),  // depthwise 5x5
+      layer(40, 40, 5, 5, 1, 2, 1, 40, PadMode::Circular),  // depthwise 5x5, padded copy
+      layer(24, 24, 5, 5, 2, 2, 1, 24),      // depthwise 5x5 stride 2, in place
       layer(64, 64, 3, 3, 1, 3, 3, 4),       // grouped, dilated
       layer(128, 64, 3, 3, 1, 1, 1, 2, PadMode::Replicate),  // grouped GEMM
       layer(8, 12, 1, 7, 1, 3, 1, 1),        // 1x7
@@ -139,7 +142,7 @@ int main() {
 
   const CallShape shapes[] = {{1, 9, 11}, {2, 17, 6}, {1, 30, 33}, {3, 5, 5}};
   const Isa isas[] = {Isa::Scalar, Isa::Neon, Isa::Avx2, Isa::Avx512};
-  int plans = 0, fallbacks = 0, shared = 0, in_place = 0, dw3 = 0, winograd = 0;
+  int plans = 0, fallbacks = 0, shared = 0, in_place = 0, dw_in_place = 0, winograd = 0;
   for (const LayerParams& p : layers) {
     std::mt19937 rng(7);
     const std::vector<float> w = test::random_vector(size_t(p.weight_elements()), rng);
@@ -164,7 +167,7 @@ int main() {
             fallbacks += pl.gemm_fallback;
             shared += pl.algorithm == Algorithm::Gemm && pl.g.shared_b;
             in_place += pl.algorithm == Algorithm::Gemm && pl.g.b_in_place;
-            dw3 += pl.algorithm != Algorithm::Gemm && pl.dp.dw3_in_place != nullptr;
+            dw_in_place += pl.algorithm != Algorithm::Gemm && pl.dp.dw_in_place != nullptr;
             winograd += pl.algorithm == Algorithm::Winograd;
           }
         }
@@ -172,10 +175,42 @@ int main() {
     }
   }
   std::printf("%d plans: %d GEMM fallbacks, %d shared B, %d B in place, %d in-place depthwise, %d Winograd\n",
-              plans, fallbacks, shared, in_place, dw3, winograd);
+              plans, fallbacks, shared, in_place, dw_in_place, winograd);
   // The suite reaches every kind of plan (the ones the ISA has).
   CHECK(fallbacks > 0 && shared > 0, "fallback and shared-B plans not reached");
   if (winograd_applies(layers[1], active_isa())) CHECK(winograd > 0 && in_place > 0, "no Winograd / in-place plans");
+
+  // The depthwise rule: the ISA's in-place kernel (the capability table's
+  // dw<k>s<s>; every SIMD ISA has all four, the scalar build none) for k x k
+  // (3, 5) at stride 1 or 2 both ways, dilation 1, zero padding of any size,
+  // with no workspace; the padded copy otherwise.
+  int dw_rule = 0;
+  for (Isa isa : isas) {
+    const IsaKernels* k = kernels_for(isa);
+    if (k == nullptr) continue;
+    for (int64_t ks : {1, 3, 5, 7})
+      for (int64_t st : {1, 2, 3})
+        for (int64_t pad : {0, 1, 2, 4})
+          for (int variant = 0; variant < 4; ++variant) {
+            LayerParams p = layer(16, 16, ks, ks, st, pad, variant == 1 ? 2 : 1, 16,
+                                  variant == 2 ? PadMode::Reflect : PadMode::Zeros);
+            if (variant == 3) p.stride_w = st == 1 ? 2 : 1;  // unequal strides
+            const CallShape s{1, 20, 23};
+            if (test::throws([&] { output_size(p, s); })) continue;
+            const Plan pl = plan_conv(p, Algorithm::Depthwise, s, 1, *k);
+            const bool fits = (ks == 3 || ks == 5) && st <= 2 && variant == 0;
+            const DwInPlaceFn want = fits ? dw_in_place_kernel(*k->direct, ks, st) : nullptr;
+            CHECK(!fits || want != nullptr || isa == Isa::Scalar, "%s has no in-place kernel for %lldx%lld stride %lld",
+                  k->direct->name, (long long)ks, (long long)ks, (long long)st);
+            CHECK(pl.algorithm != Algorithm::Depthwise || pl.dp.dw_in_place == want,
+                  "%s: in-place depthwise %s", describe(p, s, pl).c_str(),
+                  want ? "not chosen where it applies" : "chosen where it does not apply");
+            CHECK(pl.algorithm != Algorithm::Depthwise || (pl.workspace_floats == 0) == (want != nullptr),
+                  "%s: workspace %lld floats", describe(p, s, pl).c_str(), (long long)pl.workspace_floats);
+            dw_rule += pl.algorithm == Algorithm::Depthwise && pl.dp.dw_in_place != nullptr;
+          }
+  }
+  CHECK(dw_rule >= 16, "the in-place depthwise rule was reached %d times", dw_rule);
 
   // The cache: a plan made for one thread count is not reused for another,
   // and a cached plan equals a fresh one.

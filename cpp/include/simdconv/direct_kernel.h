@@ -59,29 +59,42 @@ struct PadPlaneArgs {
   int64_t y_step = 1;
 };
 
-// 3x3 depthwise, stride 1 or 2, dilation 1, zero padding with pad_left ==
-// 1, read straight from the input plane (no padded copy): output rows
-// [oh0, oh0 + rows) of one output channel. Taps outside the input read as
-// zeros and are still multiplied, so every element is the same FMA chain, in
-// (kh, kw) order after the bias, as fn() computes from the zero-padded
-// buffer: the results are bitwise equal.
-struct Dw3InPlaceArgs {
+// Depthwise k x k (k = 3 or 5), stride s (1 or 2) in both directions,
+// dilation 1, zero padding of any size, read straight from the input plane
+// (no padded copy): output rows [oh0, oh0 + rows) of one output channel.
+// Output (oh, ow) reads input (oh*s - pad_top + kh, ow*s - pad_left + kw);
+// taps outside the plane read as zeros and are still multiplied, so every
+// element is the same FMA chain, bias then the taps in (kh, kw) order, as
+// fn() computes from the zero-padded buffer: the results are bitwise equal,
+// whatever the rows and the tiling. No read falls outside the plane.
+struct DwInPlaceArgs {
   const float* plane;  // the input channel, [h, w]
-  int64_t h, w, pad_top;
-  const float* w9;     // the 3x3 weights
-  const float* bias;   // this channel's bias, or nullptr
-  float* out;          // output row 0 of this channel
+  int64_t h, w, pad_top, pad_left;
+  const float* weights;  // this channel's k x k weights
+  const float* bias;     // this channel's bias, or nullptr
+  float* out;            // output row 0 of this channel
   int64_t out_w, oh0, rows;
 };
+using DwInPlaceFn = void (*)(const DwInPlaceArgs& a);
 
 struct DirectKernel {
   Isa isa;
   const char* name;  // e.g. "f32-direct-avx512"
   void (*fn)(const DirectArgs& a);
   void (*pad_plane)(const PadPlaneArgs& a);
-  void (*dw3s1)(const Dw3InPlaceArgs& a) = nullptr;  // optional (AVX-512), stride 1
-  void (*dw3s2)(const Dw3InPlaceArgs& a) = nullptr;  // optional (AVX-512), stride 2
+  // The in-place depthwise kernels (DwInPlaceArgs), one per kernel size and
+  // stride; nullptr where the ISA has none (the layer then takes the padded
+  // copy and fn).
+  DwInPlaceFn dw3s1 = nullptr, dw3s2 = nullptr, dw5s1 = nullptr, dw5s2 = nullptr;
 };
+
+// The in-place depthwise kernel of K for a k x k kernel at stride s, or
+// nullptr when it has none.
+inline DwInPlaceFn dw_in_place_kernel(const DirectKernel& K, int64_t k, int64_t s) {
+  if (k == 3) return s == 1 ? K.dw3s1 : s == 2 ? K.dw3s2 : nullptr;
+  if (k == 5) return s == 1 ? K.dw5s1 : s == 2 ? K.dw5s2 : nullptr;
+  return nullptr;
+}
 
 // kernels_for(isa)->direct (kernels.h), or nullptr if the ISA is not compiled in.
 const DirectKernel* direct_kernel_for(Isa isa);

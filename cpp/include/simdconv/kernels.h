@@ -16,7 +16,7 @@ struct IsaKernels {
   Isa isa = Isa::Scalar;
   // Every ISA has a GEMM (every layer can run on it) and a direct kernel
   // (the tap loop, the padded-plane copy the Winograd path also uses, and
-  // optionally the in-place 3x3 depthwise kernels).
+  // the in-place depthwise kernels).
   const GemmKernel* gemm = nullptr;
   const DirectKernel* direct = nullptr;
   // Winograd F(2x2, 3x3) transforms; nullptr where the ISA has none.

@@ -83,15 +83,16 @@ SharedChunkSplit shared_chunk_split(const GemmPlan& g, int threads, int64_t pane
 
 // Direct (dense, grouped, depthwise): tasks over batch x groups x bands of
 // output rows; each pads its band of every input channel of the group (or
-// reads the plane in place: dw3_in_place).
+// reads the plane in place: dw_in_place).
 struct DirectPlan {
   int64_t Wq = 0, RS = 0;   // phase length and padded row stride (stride-split columns)
   int64_t reach = 0;        // input rows one output row reads
   int64_t bh = 0, bands = 0;  // output rows per band, bands per plane
   int64_t in_rows = 0, PS = 0, band_n = 0;  // padded rows, floats per channel and per band
   int64_t taps = 0;         // Cin/groups x kH x kW
-  // 3x3 depthwise read in place (no padded copy), or nullptr.
-  void (*dw3_in_place)(const Dw3InPlaceArgs&) = nullptr;
+  // Depthwise read in place (no padded copy, no workspace), or nullptr:
+  // the kernel's dw_in_place_kernel() for the layer's kernel size and stride.
+  DwInPlaceFn dw_in_place = nullptr;
 };
 
 // Winograd F(2x2, 3x3): tasks over batch x phases x blocks of tile rows x

@@ -1,7 +1,7 @@
 // The direct driver (dense, grouped and depthwise): each task pads its band
 // of output rows' input rows, for every input channel of the group, into
 // per-thread scratch and runs the direct kernel over it; or, where the Plan
-// says so, runs the in-place 3x3 depthwise kernel on the input plane. The
+// says so, runs the in-place depthwise kernel on the input plane. The
 // fused epilogue runs on the band's output rows once the kernel wrote them.
 #include <algorithm>
 
@@ -39,13 +39,13 @@ void run_direct(const Plan& plan, const Call& c, const float* weight) {
     const ScratchTrim trim;
     check_cancel(c.cancel);
     const DirectTask k = direct_task(plan, p, int64_t(t));
-    if (d.dw3_in_place != nullptr) {
+    if (d.dw_in_place != nullptr) {
       const float* plane = c.input + (k.n * p.in_channels + k.g) * H * W;
       for (int64_t j = 0; j < cout_g; ++j) {
         const int64_t oc = k.g * cout_g + j;
-        d.dw3_in_place(Dw3InPlaceArgs{plane, H, W, p.pad_top, weight + oc * 9,
-                                      bias ? bias + oc : nullptr,
-                                      c.output + (k.n * p.out_channels + oc) * P, OW, k.oh0, k.oh_n});
+        d.dw_in_place(DwInPlaceArgs{plane, H, W, p.pad_top, p.pad_left, weight + oc * taps,
+                                    bias ? bias + oc : nullptr,
+                                    c.output + (k.n * p.out_channels + oc) * P, OW, k.oh0, k.oh_n});
         if (c.ep.active())
           apply_epilogue(c, c.output + (k.n * p.out_channels + oc) * P + k.oh0 * OW, k.oh_n, OW, OW);
       }

@@ -1,8 +1,10 @@
 // The direct kernels' tiny vector abstraction (Vec: load, store, masked
-// load/store of n lanes, fma, zero, broadcast) per ISA, and each ISA's
-// register budget. Included by direct-inl.h and pad-plane-inl.h; internal
-// linkage only: copies built with different ISA flags must never be merged
-// by the linker.
+// load/store of n lanes, fma, zero, broadcast; for the in-place depthwise
+// kernels on the SIMD ISAs a load masked to a row's columns, the even/odd
+// deinterleave of two vectors and the lanes of two vectors from a given one
+// on) per ISA, and each ISA's register budget. Included by direct-inl.h,
+// dw-in-place-inl.h and pad-plane-inl.h; internal linkage only: copies built
+// with different ISA flags must never be merged by the linker.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -36,6 +38,25 @@ struct Vec {
   static T load_n(const float* p, int64_t n) {
     return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p);
   }
+  using M = __mmask16;
+  static M range_mask(int64_t lo, int64_t hi) {  // lanes lo <= l < hi (both in 0..16)
+    return hi <= lo ? M(0) : M(((1u << hi) - 1) & ~((1u << lo) - 1));
+  }
+  static T load_m(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static T even(T a, T b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b);
+  }
+  static T odd(T a, T b) {
+    return _mm512_permutex2var_ps(a, _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31), b);
+  }
+  template <int s>  // lanes s .. s + 15 of [a b], s in 0..16
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 16) return b;
+    // (maskz with all lanes: the unmasked form trips GCC 12's -Wmaybe-uninitialized)
+    else return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(__mmask16(0xFFFF), _mm512_castps_si512(b),
+                                                              _mm512_castps_si512(a), s));
+  }
 };
 #elif defined(__AVX2__)
 struct Vec {
@@ -53,6 +74,35 @@ struct Vec {
   static T load_n(const float* p, int64_t n) {
     const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     return _mm256_maskload_ps(p, m);
+  }
+  using M = __m256i;
+  static M range_mask(int64_t lo, int64_t hi) {  // lanes lo <= l < hi (both in 0..8)
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(int(lo)), iota),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(int(hi)), iota));
+  }
+  static T load_m(const float* p, M m) { return _mm256_maskload_ps(p, m); }
+  // [a0 a2 b0 b2 | a4 a6 b4 b6] within lanes, then the 64-bit pairs in order
+  static T even(T a, T b) {
+    const __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  static T odd(T a, T b) {
+    const __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+  }
+  template <int s>  // lanes s .. s + 7 of [a b], s in 0..8: via t = [a4..a7 b0..b3] and in-lane byte shifts
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 8) return b;
+    else {
+      const __m256 t = _mm256_permute2f128_ps(a, b, 0x21);
+      if constexpr (s == 4) return t;
+      else if constexpr (s < 4)
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(t), _mm256_castps_si256(a), 4 * s));
+      else
+        return _mm256_castsi256_ps(_mm256_alignr_epi8(_mm256_castps_si256(b), _mm256_castps_si256(t), 4 * (s - 4)));
+    }
   }
 };
 #elif defined(SIMDCONV_DIRECT_NEON)
@@ -76,6 +126,22 @@ struct Vec {
     float t[4] = {0, 0, 0, 0};
     for (int64_t i = 0; i < n; ++i) t[i] = p[i];
     return vld1q_f32(t);
+  }
+  struct M { int64_t lo, hi; };  // lanes lo <= l < hi (both in 0..4)
+  static M range_mask(int64_t lo, int64_t hi) { return M{lo, hi}; }
+  static T load_m(const float* p, M m) {  // no masked loads: only the lanes in range are read
+    if (m.lo == 0 && m.hi == 4) return vld1q_f32(p);
+    float t[4] = {0, 0, 0, 0};
+    for (int64_t i = m.lo; i < m.hi; ++i) t[i] = p[i];
+    return vld1q_f32(t);
+  }
+  static T even(T a, T b) { return vuzp1q_f32(a, b); }
+  static T odd(T a, T b) { return vuzp2q_f32(a, b); }
+  template <int s>  // lanes s .. s + 3 of [a b], s in 0..4
+  static T shift(T a, T b) {
+    if constexpr (s == 0) return a;
+    else if constexpr (s == 4) return b;
+    else return vextq_f32(a, b, s);
   }
 };
 #else

@@ -290,17 +290,17 @@ void plan_direct(Plan& pl, const LayerParams& p) {
                             std::to_string(cin_g) + " channels x " + std::to_string(d.in_rows) +
                             " rows x " + std::to_string(d.RS) + ") is larger than 2^31");
   d.taps = cin_g * p.kernel_h * p.kernel_w;
-  // 3x3 depthwise, stride 1 or 2, zero padding, one column of it on the left
-  // (as MobileNet pads): read the input in place where the ISA has those
-  // kernels. The padded copy handles every input element, the kernel only
-  // the outputs (a quarter as many at stride 2), so skipping it pays most
-  // at stride 2.
-  const bool dw3_zero1 = cin_g == 1 && p.kernel_h == 3 && p.kernel_w == 3 && dh == 1 &&
-                         p.dilation_w == 1 && p.pad_mode == PadMode::Zeros && p.pad_left == 1 &&
-                         sh == sw;
-  d.dw3_in_place = !dw3_zero1 ? nullptr : sh == 1 ? pl.direct->dw3s1 : sh == 2 ? pl.direct->dw3s2 : nullptr;
+  // Depthwise (one input channel per group) k x k, stride 1 or 2 both ways,
+  // dilation 1, zero padding of any size: read the input plane in place
+  // where the ISA has the kernel for k and the stride (the capability table's
+  // DirectKernel::dw<k>s<s>). No padded copy per task and no workspace, and
+  // the kernel loads each input row once for the k output rows that read it.
+  // Other padding modes and dilations keep the padded copy and fn.
+  const bool dw_fits = cin_g == 1 && p.kernel_h == p.kernel_w && dh == 1 && p.dilation_w == 1 &&
+                       p.pad_mode == PadMode::Zeros && sh == sw;
+  d.dw_in_place = dw_fits ? dw_in_place_kernel(*pl.direct, p.kernel_h, sh) : nullptr;
   pl.tasks = outer * d.bands;
-  pl.workspace_floats = d.dw3_in_place != nullptr ? 0 : d.band_n + kDirectSlack;
+  pl.workspace_floats = d.dw_in_place != nullptr ? 0 : d.band_n + kDirectSlack;
 }
 
 // Winograd F(2x2, 3x3) (see winograd.h and drivers/winograd.cpp). A layer
