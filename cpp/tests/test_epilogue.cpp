@@ -33,7 +33,7 @@ namespace {
 
 // What a case must exercise, checked on the layer's plan (where the ISA
 // has the kernel for it).
-enum class Expect { Nothing, SharedB, BInPlace, Dw3InPlace, GemmFallback, TransposedGemm };
+enum class Expect { Nothing, SharedB, BInPlace, DwInPlace, GemmFallback, TransposedGemm };
 
 struct Case {
   const char* name;
@@ -67,8 +67,11 @@ std::vector<Case> cases() {
       {"direct", layer(5, 11, 3, 3, 1, 1, 1, 1, reflect), {1, 13, 21}, Algorithm::Direct, Expect::Nothing},
       {"grouped-direct", layer(8, 12, 3, 3, 2, 1, 1, 4), {2, 10, 15}, Algorithm::GroupedDirect, Expect::Nothing},
       {"depthwise-5x5", layer(6, 12, 5, 5, 1, 2, 1, 6, PadMode::Circular), {1, 9, 17}, Algorithm::Depthwise, Expect::Nothing},
-      {"depthwise-3x3-s1", layer(4, 4, 3, 3, 1, 1, 1, 4), {2, 11, 37}, Algorithm::Depthwise, Expect::Dw3InPlace},
-      {"depthwise-3x3-s2", layer(3, 6, 3, 3, 2, 1, 1, 3), {1, 13, 70}, Algorithm::Depthwise, Expect::Dw3InPlace},
+      {"depthwise-3x3-s1", layer(4, 4, 3, 3, 1, 1, 1, 4), {2, 11, 37}, Algorithm::Depthwise, Expect::DwInPlace},
+      {"depthwise-3x3-s2", layer(3, 6, 3, 3, 2, 1, 1, 3), {1, 13, 70}, Algorithm::Depthwise, Expect::DwInPlace},
+      // the in-place 5x5 kernels (zero padding 2), stride 1 and 2
+      {"depthwise-5x5-s1", layer(5, 5, 5, 5, 1, 2, 1, 5), {1, 12, 29}, Algorithm::Depthwise, Expect::DwInPlace},
+      {"depthwise-5x5-s2", layer(4, 4, 5, 5, 2, 2, 1, 4), {2, 15, 41}, Algorithm::Depthwise, Expect::DwInPlace},
       {"winograd", layer(12, 10, 3, 3, 1, 1, 1, 1), {1, 9, 11}, Algorithm::Winograd, Expect::Nothing},
       {"winograd-d2", layer(9, 11, 3, 3, 1, 2, 2, 1, reflect), {2, 11, 13}, Algorithm::Winograd, Expect::Nothing},
       {"transposed", transposed_layer(), {2, 5, 6}, Algorithm::TransposedDirect, Expect::Nothing},
@@ -101,8 +104,9 @@ bool exercises(const Case& c, const ConvLayer& layer, Isa isa, int threads) {
     case Expect::Nothing: return true;
     case Expect::SharedB: return threads == 1 || pl.g.shared_b;
     case Expect::BInPlace: return k.gemm->fn_ldb == nullptr || pl.g.b_in_place;
-    case Expect::Dw3InPlace:
-      return (c.p.stride_h == 1 ? k.direct->dw3s1 : k.direct->dw3s2) == nullptr || pl.dp.dw3_in_place != nullptr;
+    case Expect::DwInPlace:
+      return dw_in_place_kernel(*k.direct, c.p.kernel_h, c.p.stride_h) == nullptr ||
+             pl.dp.dw_in_place != nullptr;
     case Expect::GemmFallback: return pl.gemm_fallback;
     case Expect::TransposedGemm: return pl.algorithm == Algorithm::TransposedGemm;
   }
