@@ -1,9 +1,7 @@
 // The GEMM driver: implicit im2col + blocked GEMM over the Plan's tasks
 // (GemmPlan: per-task B blocks, B read in place, or B shared per chunk).
 // The fused epilogue runs on each panel column (NR pixels x the task's
-// output channels) right after its last K block, on all three paths; the
-// per-task paths take a few panel columns at once where their tile still
-// fits L1 (epilogue_window_panels).
+// output channels) right after its last K block, on all three paths.
 #include <algorithm>
 
 #include "drivers.h"
@@ -52,18 +50,6 @@ inline void epilogue_panel_column(const Call& cl, int64_t mr, int64_t mp_begin, 
   apply_epilogue(cl, c + m0 * ldc, std::min(M, mp_end * mr) - m0, nrj, ldc);
 }
 
-// How many panel columns the epilogue takes at once: the widest run of
-// whole panels whose tile (the task's channel rows x the columns) stays
-// within 32 KiB, a typical L1D, and at least one. One kernel call per row
-// of a single 8- to 32-float panel costs more in call and mask set-up than
-// the activation itself; the columns of a window are all final (their last
-// K block is in) and each still gets the epilogue exactly once.
-inline int64_t epilogue_window_panels(int64_t mr, int64_t mp_begin, int64_t mp_end, int64_t nr) {
-  constexpr int64_t kWindowFloats = 32 * 1024 / int64_t(sizeof(float));
-  const int64_t rows = std::max<int64_t>(1, (mp_end - mp_begin) * mr);
-  return std::max<int64_t>(1, kWindowFloats / (rows * nr));
-}
-
 // B (k, q) is input channel k at pixel q: the kernel reads it in place. A
 // last panel narrow enough for the tail kernel is packed (one panel) and
 // runs there, as on the packed path.
@@ -75,7 +61,6 @@ void in_place_task(const GemmKernel& gk, const Call& c, const PackedWeights& pac
   const int64_t mr = int64_t(gk.mr), nr = int64_t(gk.nr), kc = int64_t(gk.kc);
   const int64_t HW = src.height * src.width;
   const float* bias_g = c.bias ? c.bias + k.g * M : nullptr;
-  const int64_t win = epilogue_window_panels(mr, k.mp_begin, k.mp_end, nr);
   for (int64_t k0 = 0; k0 < K; k0 += kc) {
     const int64_t kc_len = std::min(kc, K - k0);
     const bool last = k0 + kc_len >= K;
@@ -104,12 +89,7 @@ void in_place_task(const GemmKernel& gk, const Call& c, const PackedWeights& pac
                     bias_fin ? bias_fin + m : nullptr);
         }
       }
-      // the window ends at this panel column: every column since w0 is final
-      const bool window_end = (j + 1) % win == 0 || (j + 1) * nr >= k.np;
-      if (last && c.ep.active() && window_end) {
-        const int64_t w0 = (j / win) * win * nr;
-        epilogue_panel_column(c, mr, k.mp_begin, k.mp_end, M, out + k.p0 + w0, P, j * nr + nrj - w0);
-      }
+      if (last && c.ep.active()) epilogue_panel_column(c, mr, k.mp_begin, k.mp_end, M, out + q, P, nrj);
     }
   }
 }
@@ -203,7 +183,6 @@ void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed) {
                            plan.shape.height, plan.shape.width, plan.out.width};
     float* out = c.output + (k.n * p.out_channels + k.g * M) * P;
     float* bpack = scratch((std::min(kc, K) * nr + panel_pad) * ((k.np + nr - 1) / nr));
-    const int64_t win = epilogue_window_panels(int64_t(gk.mr), k.mp_begin, k.mp_end, nr);
     if (gp.b_in_place) {
       in_place_task(gk, c, packed, src, k, P, panel_pad, bpack, out);
       return;
@@ -218,11 +197,9 @@ void run_gemm(const Plan& plan, const Call& c, const PackedWeights& packed) {
         gemm_panel_column(gk, packed, k.g, k0, kc_len, k.mp_begin, k.mp_end, M,
                           bpack + j * panel_stride, nrj, out + k.p0 + j * nr, P,
                           last && c.bias ? c.bias + k.g * M : nullptr);
-        if (last && c.ep.active() && ((j + 1) % win == 0 || (j + 1) * nr >= k.np)) {
-          const int64_t w0 = (j / win) * win * nr;  // the window's first column, all final now
-          epilogue_panel_column(c, int64_t(gk.mr), k.mp_begin, k.mp_end, M, out + k.p0 + w0, P,
-                                j * nr + int64_t(nrj) - w0);
-        }
+        if (last && c.ep.active())
+          epilogue_panel_column(c, int64_t(gk.mr), k.mp_begin, k.mp_end, M, out + k.p0 + j * nr, P,
+                                int64_t(nrj));
       }
     }
   });
